@@ -512,3 +512,75 @@ int ddb_scan(struct ddb_client *c, const struct ddb_scan_request *r, struct ddb_
     }
     return DDB2ES_OK;
 }
+
+int ddb_batch_get(struct ddb_client *c, const char *table, const json_t *keys, const char *projection,
+                  const json_t *attribute_names, int consistent, json_t **found, struct ddb2es_error *err)
+{
+    char what[300];
+    json_t *pending = NULL, *result = NULL, *resp = NULL;
+    int rc = DDB2ES_OK, round = 0;
+
+    *found = NULL;
+    if (!json_is_array(keys) || json_array_size(keys) > DDB_BATCH_GET_MAX)
+        return ddb2es_failf(err, DDB2ES_E_USAGE, "BatchGetItem takes 1 to %d keys", DDB_BATCH_GET_MAX);
+    snprintf(what, sizeof(what), "table %s", table);
+    result = json_array();
+    pending = json_deep_copy(keys);
+    if (!result || !pending) {
+        rc = ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory reading keys");
+        goto out;
+    }
+    while (json_array_size(pending) > 0) {
+        json_t *req = json_object(), *tab = json_object(), *items, *un, *ukeys, *v;
+        size_t i;
+
+        if (!req || !tab) {
+            json_decref(req);
+            json_decref(tab);
+            rc = ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory reading keys");
+            goto out;
+        }
+        json_object_set(tab, "Keys", pending);
+        if (projection)
+            json_object_set_new(tab, "ProjectionExpression", json_string(projection));
+        if (attribute_names)
+            json_object_set(tab, "ExpressionAttributeNames", (json_t *)attribute_names);
+        if (consistent)
+            json_object_set_new(tab, "ConsistentRead", json_true());
+        json_object_set_new(req, "RequestItems", json_pack("{s:o}", table, tab));
+        json_object_set_new(req, "ReturnConsumedCapacity", json_string("TOTAL"));
+        rc = call_json(c, "BatchGetItem", req, what, &resp, err);
+        if (rc)
+            goto out;
+        items = json_object_get(json_object_get(resp, "Responses"), table);
+        json_array_foreach(items, i, v)
+            json_array_append(result, v);
+        un = json_object_get(json_object_get(resp, "UnprocessedKeys"), table);
+        ukeys = un ? json_object_get(un, "Keys") : NULL;
+        json_decref(pending);
+        pending = json_is_array(ukeys) ? json_incref(ukeys) : json_array();
+        json_decref(resp);
+        resp = NULL;
+        if (json_array_size(pending) > 0) {
+            /* DynamoDB answered only part: back off before asking for the rest */
+            long delay = retry_next_delay(&c->retry, ++round, 0);
+            if (delay < 0) {
+                rc = ddb2es_failf(err, DDB2ES_E_THROTTLED,
+                                  "DynamoDB BatchGetItem on %s kept returning unprocessed keys (%zu left)", what,
+                                  json_array_size(pending));
+                goto out;
+            }
+            c->stats.retries++;
+            util_sleep_ms(delay);
+        }
+    }
+out:
+    json_decref(resp);
+    json_decref(pending);
+    if (rc) {
+        json_decref(result);
+        return rc;
+    }
+    *found = result;
+    return DDB2ES_OK;
+}

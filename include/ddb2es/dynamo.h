@@ -131,4 +131,16 @@ int ddb_scan(struct ddb_client *c, const struct ddb_scan_request *req, struct dd
              struct ddb2es_error *err);
 void ddb_scan_page_free(struct ddb_scan_page *p);
 
+/*
+ * Reads up to 100 keys of one table with BatchGetItem, re-sending
+ * UnprocessedKeys with backoff until every key is answered. `keys` is an array
+ * of key objects ({"id": {"S": "..."}}), borrowed. `projection` (may be NULL)
+ * limits the attributes returned; `consistent` asks for strongly consistent
+ * reads. On success *found is a new array (caller json_decref) of the items that
+ * exist, in any order.
+ */
+#define DDB_BATCH_GET_MAX 100
+int ddb_batch_get(struct ddb_client *c, const char *table, const json_t *keys, const char *projection,
+                  const json_t *attribute_names, int consistent, json_t **found, struct ddb2es_error *err);
+
 #endif
