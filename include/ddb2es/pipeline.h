@@ -29,7 +29,8 @@ struct sync_options {
     /* target */
     const char *es_url;
     const char *index;
-    const char *es_userpwd;              /* "user:password" or NULL; never shown */
+    const char *es_username;             /* basic auth, or NULL */
+    const char *es_password;             /* basic auth password, or NULL; never shown */
     int es_sigv4;
     const char *es_aws_service;          /* "es" */
     const char *es_ca_file;

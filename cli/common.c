@@ -1,0 +1,152 @@
+/* common.c - what the headless commands share: context, errors, options. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void cli_error(const struct ddb2es_error *err)
+{
+    fprintf(stderr, "ddb2es: %s\n", err->message[0] ? err->message : ddb2es_strerror((int)err->status));
+}
+
+int cli_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("ddb2es: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
+
+int cli_exit_for(int status)
+{
+    switch (status) {
+    case DDB2ES_OK:
+        return EXIT_ALL_OK;
+    case DDB2ES_E_GUARD:
+        return EXIT_GUARD;
+    case DDB2ES_E_CANCELLED:
+        return EXIT_CANCELLED;
+    default:
+        return EXIT_USAGE;
+    }
+}
+
+const char *cli_assets_dir(void)
+{
+    const char *v = getenv("DDB2ES_ASSETS");
+
+    return v && *v ? v : DDB2ES_DATADIR;
+}
+
+long cli_parse_long(const char *opt, const char *v, long min, long max)
+{
+    char *end;
+    long n;
+
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max) {
+        cli_fail(EXIT_USAGE, "%s '%s': expected a whole number from %ld to %ld", opt, v, min, max);
+        return -1;
+    }
+    return n;
+}
+
+int cli_context_open(struct cli_context *ctx, const char *config_path, const char *env_name)
+{
+    struct ddb2es_error err;
+    const char *dirs[65];
+    char shipped[4096];
+    size_t ndirs = 0;
+    int rc;
+
+    memset(ctx, 0, sizeof(*ctx));
+    ddb2es_error_clear(&err);
+    rc = config_locate(config_path, NULL, NULL, ctx->config_path, sizeof(ctx->config_path), &err);
+    if (!rc)
+        rc = config_load_file(ctx->config_path, &ctx->cfg, &err);
+    if (rc) {
+        cli_error(&err);
+        return EXIT_USAGE;
+    }
+    if (!env_name) {
+        if (ctx->cfg->nenvs == 1) {
+            ctx->env = &ctx->cfg->envs[0];
+        } else {
+            fprintf(stderr, "ddb2es: --env is required; %s has:", ctx->config_path);
+            for (size_t i = 0; i < ctx->cfg->nenvs; i++)
+                fprintf(stderr, " %s", ctx->cfg->envs[i].name);
+            fputc('\n', stderr);
+            return EXIT_USAGE;
+        }
+    } else {
+        ctx->env = config_find_env(ctx->cfg, env_name);
+        if (!ctx->env) {
+            fprintf(stderr, "ddb2es: no environment '%s' in %s; it has:", env_name, ctx->config_path);
+            for (size_t i = 0; i < ctx->cfg->nenvs; i++)
+                fprintf(stderr, " %s", ctx->cfg->envs[i].name);
+            fputc('\n', stderr);
+            return EXIT_USAGE;
+        }
+    }
+    rc = aws_region_resolve(NULL, NULL, ctx->env->profile, ctx->env->region, ctx->region, sizeof(ctx->region),
+                            &err);
+    if (!rc)
+        rc = aws_credentials_resolve(NULL, NULL, ctx->env->profile, &ctx->creds, &err);
+    if (rc) {
+        cli_error(&err);
+        return EXIT_USAGE;
+    }
+    if (ctx->env->es_password_env) {
+        ctx->es_password = getenv(ctx->env->es_password_env);
+        if (!ctx->es_password)
+            return cli_fail(EXIT_USAGE, "environment '%s' names the password variable %s, which is not set",
+                            ctx->env->name, ctx->env->es_password_env);
+    }
+    snprintf(shipped, sizeof(shipped), "%s/entities", cli_assets_dir());
+    dirs[ndirs++] = shipped;
+    for (size_t i = 0; i < ctx->cfg->n_entity_dirs && ndirs < 64; i++)
+        dirs[ndirs++] = ctx->cfg->entity_dirs[i];
+    rc = entity_set_load_dirs(dirs, ndirs, &ctx->entities, &err);
+    if (rc) {
+        cli_error(&err);
+        return EXIT_USAGE;
+    }
+    return EXIT_ALL_OK;
+}
+
+void cli_context_close(struct cli_context *ctx)
+{
+    entity_set_free(ctx->entities);
+    aws_credentials_free(ctx->creds);
+    config_free(ctx->cfg);
+    memset(ctx, 0, sizeof(*ctx));
+}
+
+const struct entity *cli_pick_entity(const struct cli_context *ctx, const char *name, const char *table)
+{
+    const struct entity *e;
+
+    if (name) {
+        e = entity_set_find(ctx->entities, name);
+        if (!e) {
+            fprintf(stderr, "ddb2es: no entity '%s'; known:", name);
+            for (size_t i = 0; i < entity_set_count(ctx->entities); i++)
+                fprintf(stderr, " %s", entity_name(entity_set_at(ctx->entities, i)));
+            fprintf(stderr, " (add one as a JSON file in %s/entities)\n", cli_assets_dir());
+        }
+        return e;
+    }
+    e = entity_set_find_table(ctx->entities, table);
+    if (!e)
+        fprintf(stderr, "ddb2es: no entity matches table '%s'; pass --entity NAME (see 'ddb2es entities')\n",
+                table);
+    return e;
+}
