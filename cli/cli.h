@@ -14,6 +14,7 @@
 #include "ddb2es/credentials.h"
 #include "ddb2es/entity.h"
 #include "ddb2es/error.h"
+#include "ddb2es/es.h"
 
 /* Exit codes, the contract with CI/CD. */
 enum {
@@ -53,6 +54,27 @@ struct cli_context {
  */
 int cli_context_open(struct cli_context *ctx, const char *config_path, const char *env_name);
 void cli_context_close(struct cli_context *ctx);
+
+/*
+ * Like cli_context_open, for the old system's interface: the environment is
+ * the one whose cluster is `es_url`. None: prints why and returns EXIT_GUARD.
+ */
+int cli_context_open_for_url(struct cli_context *ctx, const char *config_path, const char *es_url);
+
+/* An Elasticsearch client for `url` with the environment's auth and TLS settings. NULL on failure. */
+struct es_client *cli_es_client(const struct cli_context *ctx, const char *url, struct ddb2es_error *err);
+
+/*
+ * Makes sure the target index is ready: created from the entity's index
+ * definition when missing (must_create: it must not exist yet), or reports
+ * whether its mapping covers the definition. Prints what it did; returns an
+ * exit code (0 = go on).
+ */
+int cli_prepare_index(const struct cli_context *ctx, struct es_client *es, const char *index,
+                      const struct entity *e, int must_create);
+
+/* mkdir -p; errors are left to the open() that follows. */
+void cli_mkdirs(const char *dir);
 
 /* Prints "ddb2es: <message>" (and the hint for its status) on stderr. */
 void cli_error(const struct ddb2es_error *err);

@@ -1,20 +1,34 @@
-/* cmd_sync.c - `ddb2es sync`: copy a table into an index, headless. */
+/*
+ * cmd_sync.c - `ddb2es sync`: copy a table into an index, headless.
+ *
+ * The flow: options (flags, or the old system's event / environment
+ * variables) -> environment and guard -> target preparation (alias index,
+ * fast-load) -> the run (core pipeline, progress on stderr) -> finishing
+ * (restore settings, move the alias) -> summary, audit record, exit code.
+ */
 #include <getopt.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "ddb2es/audit.h"
 #include "ddb2es/buf.h"
+#include "ddb2es/guard.h"
+#include "ddb2es/legacy.h"
 #include "ddb2es/pipeline.h"
 #include "ddb2es/report.h"
+#include "ddb2es/target.h"
 
 static void sync_usage(FILE *out)
 {
     fprintf(out,
             "usage: ddb2es sync --env NAME --table TABLE --index INDEX [options]\n"
+            "       ddb2es sync --event FILE|-       the old system's {\"dynamoTable\",\"indexNodeHost\",\"indexName\"}\n"
+            "       ddb2es sync                      with DYNAMODB_TABLE, ELASTICSEARCH_HOST, ELASTICSEARCH_INDEX set\n"
             "\n"
             "Copies every item of a DynamoDB table into an Elasticsearch/OpenSearch index,\n"
             "as documents built by the table's entity (see 'ddb2es entities').\n"
@@ -24,8 +38,11 @@ static void sync_usage(FILE *out)
             "  --index INDEX         target index (or alias)\n"
             "  --entity NAME         entity mapping; default: the one matching the table\n"
             "  --config FILE         configuration (default $DDB2ES_CONFIG, ~/.config/ddb2es/config.json)\n"
+            "  --confirm NAME        confirm a protected environment by typing its name\n"
             "  --segments N          parallel scan segments (default: from the table's size)\n"
             "  --segment-range a-b/N only segments a..b of an N-segment scan (several hosts)\n"
+            "  --workers N           share the segments among N processes; this one is number\n"
+            "                        $JOB_COMPLETION_INDEX or $AWS_BATCH_JOB_ARRAY_INDEX\n"
             "  --concurrency N       concurrent bulk requests (default 4)\n"
             "  --bulk-bytes N        flush a bulk at N bytes (default 5242880)\n"
             "  --bulk-docs N         ... or at N documents (default 5000)\n"
@@ -34,8 +51,13 @@ static void sync_usage(FILE *out)
             "  --max-rcu N           at most N read capacity units per second\n"
             "  --checkpoint FILE     save progress to FILE; with --resume continue from it\n"
             "  --resume              continue from --checkpoint\n"
-            "  --dead-letter FILE    append documents the index refused (NDJSON)\n"
-            "  --external-version    send the entity's version with version_type=external_gte\n"
+            "  --dead-letter FILE    where refused documents go (NDJSON; default under\n"
+            "                        $XDG_STATE_HOME/ddb2es/dead-letter/, created on the first failure)\n"
+            "  --external-version    send the entity's version with version_type=external_gte,\n"
+            "                        so an item updated during the sync keeps its newer document\n"
+            "  --fast-load           refresh_interval -1 and no replicas while loading; restored after\n"
+            "  --alias NAME          load a new index NAME-<UTC time>, then move alias NAME onto it\n"
+            "  --delete-old          with --alias: delete the indices the alias pointed to\n"
             "  --max-attempts N      tries per request before giving up (default 8)\n"
             "  --progress MODE       auto (a line on a terminal), json (JSON lines), none\n"
             "  --summary-json FILE   write the result as JSON\n"
@@ -44,9 +66,10 @@ static void sync_usage(FILE *out)
             "Exit: 0 all indexed, 1 some failed, 2 usage/config/connection, 3 guard, 130 cancelled.\n");
 }
 
-enum { OPT_SEGMENTS = 256, OPT_RANGE, OPT_CONCURRENCY, OPT_BULK_BYTES, OPT_BULK_DOCS, OPT_SCAN_LIMIT,
-       OPT_MAX_RATE, OPT_MAX_RCU, OPT_CHECKPOINT, OPT_RESUME, OPT_DEAD_LETTER, OPT_EXT_VERSION,
-       OPT_MAX_ATTEMPTS, OPT_PROGRESS, OPT_SUMMARY, OPT_CONFIG, OPT_ENTITY };
+enum { OPT_SEGMENTS = 256, OPT_RANGE, OPT_WORKERS, OPT_CONCURRENCY, OPT_BULK_BYTES, OPT_BULK_DOCS,
+       OPT_SCAN_LIMIT, OPT_MAX_RATE, OPT_MAX_RCU, OPT_CHECKPOINT, OPT_RESUME, OPT_DEAD_LETTER, OPT_EXT_VERSION,
+       OPT_MAX_ATTEMPTS, OPT_PROGRESS, OPT_SUMMARY, OPT_CONFIG, OPT_ENTITY, OPT_EVENT, OPT_CONFIRM,
+       OPT_FAST_LOAD, OPT_ALIAS, OPT_DELETE_OLD };
 
 static const struct option sync_opts[] = {
     {"env", required_argument, NULL, 'e'},
@@ -54,8 +77,11 @@ static const struct option sync_opts[] = {
     {"index", required_argument, NULL, 'i'},
     {"entity", required_argument, NULL, OPT_ENTITY},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"event", required_argument, NULL, OPT_EVENT},
+    {"confirm", required_argument, NULL, OPT_CONFIRM},
     {"segments", required_argument, NULL, OPT_SEGMENTS},
     {"segment-range", required_argument, NULL, OPT_RANGE},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"concurrency", required_argument, NULL, OPT_CONCURRENCY},
     {"bulk-bytes", required_argument, NULL, OPT_BULK_BYTES},
     {"bulk-docs", required_argument, NULL, OPT_BULK_DOCS},
@@ -66,6 +92,9 @@ static const struct option sync_opts[] = {
     {"resume", no_argument, NULL, OPT_RESUME},
     {"dead-letter", required_argument, NULL, OPT_DEAD_LETTER},
     {"external-version", no_argument, NULL, OPT_EXT_VERSION},
+    {"fast-load", no_argument, NULL, OPT_FAST_LOAD},
+    {"alias", required_argument, NULL, OPT_ALIAS},
+    {"delete-old", no_argument, NULL, OPT_DELETE_OLD},
     {"max-attempts", required_argument, NULL, OPT_MAX_ATTEMPTS},
     {"progress", required_argument, NULL, OPT_PROGRESS},
     {"summary-json", required_argument, NULL, OPT_SUMMARY},
@@ -74,6 +103,222 @@ static const struct option sync_opts[] = {
 };
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_JSON, PROGRESS_NONE };
+
+/* Everything the command line said. */
+struct sync_cli {
+    struct sync_options so;
+    const char *env, *config, *entity, *summary, *range, *event, *confirm, *alias;
+    int workers;
+    int fast_load, delete_old;
+    enum progress_mode pmode;
+    struct legacy_request legacy;   /* from --event or the old environment variables */
+    int legacy_mode;
+};
+
+static int parse_num(const char *opt, long min, long max, long *out)
+{
+    *out = cli_parse_long(opt, optarg, min, max);
+    return *out < 0 ? -1 : 0;
+}
+
+/* Returns -1 to go on, else an exit code. */
+static int parse_args(int argc, char **argv, struct sync_cli *a)
+{
+    long v;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        c = getopt_long(argc, argv, "+h", sync_opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case 'e': a->env = optarg; break;
+        case 't': a->so.table = optarg; break;
+        case 'i': a->so.index = optarg; break;
+        case OPT_ENTITY: a->entity = optarg; break;
+        case OPT_CONFIG: a->config = optarg; break;
+        case OPT_EVENT: a->event = optarg; break;
+        case OPT_CONFIRM: a->confirm = optarg; break;
+        case OPT_SEGMENTS:
+            if (parse_num("--segments", 1, SYNC_MAX_SEGMENTS, &v))
+                return EXIT_USAGE;
+            a->so.total_segments = (int)v;
+            break;
+        case OPT_RANGE: a->range = optarg; break;
+        case OPT_WORKERS:
+            if (parse_num("--workers", 1, SYNC_MAX_SEGMENTS, &v))
+                return EXIT_USAGE;
+            a->workers = (int)v;
+            break;
+        case OPT_CONCURRENCY:
+            if (parse_num("--concurrency", 1, 64, &v))
+                return EXIT_USAGE;
+            a->so.concurrency = (int)v;
+            break;
+        case OPT_BULK_BYTES:
+            if (parse_num("--bulk-bytes", 1024, 512L * 1024 * 1024, &v))
+                return EXIT_USAGE;
+            a->so.bulk_bytes = (size_t)v;
+            break;
+        case OPT_BULK_DOCS:
+            if (parse_num("--bulk-docs", 1, 100000, &v))
+                return EXIT_USAGE;
+            a->so.bulk_docs = (size_t)v;
+            break;
+        case OPT_SCAN_LIMIT:
+            if (parse_num("--scan-limit", 1, 100000, &v))
+                return EXIT_USAGE;
+            a->so.scan_limit = (int)v;
+            break;
+        case OPT_MAX_RATE:
+            if (parse_num("--max-rate", 1, 100000000, &v))
+                return EXIT_USAGE;
+            a->so.max_docs_per_sec = (double)v;
+            break;
+        case OPT_MAX_RCU:
+            if (parse_num("--max-rcu", 1, 100000000, &v))
+                return EXIT_USAGE;
+            a->so.max_rcu_per_sec = (double)v;
+            break;
+        case OPT_CHECKPOINT: a->so.checkpoint_path = optarg; break;
+        case OPT_RESUME: a->so.resume = 1; break;
+        case OPT_DEAD_LETTER: a->so.dead_letter_path = optarg; break;
+        case OPT_EXT_VERSION: a->so.external_version = 1; break;
+        case OPT_FAST_LOAD: a->fast_load = 1; break;
+        case OPT_ALIAS: a->alias = optarg; break;
+        case OPT_DELETE_OLD: a->delete_old = 1; break;
+        case OPT_MAX_ATTEMPTS:
+            if (parse_num("--max-attempts", 1, 100, &v))
+                return EXIT_USAGE;
+            a->so.max_attempts = (int)v;
+            break;
+        case OPT_PROGRESS:
+            if (strcmp(optarg, "auto") == 0)
+                a->pmode = PROGRESS_AUTO;
+            else if (strcmp(optarg, "json") == 0)
+                a->pmode = PROGRESS_JSON;
+            else if (strcmp(optarg, "none") == 0)
+                a->pmode = PROGRESS_NONE;
+            else
+                return cli_fail(EXIT_USAGE, "--progress '%s': expected auto, json or none", optarg);
+            break;
+        case OPT_SUMMARY: a->summary = optarg; break;
+        case 'h':
+            sync_usage(stdout);
+            return EXIT_ALL_OK;
+        default:
+            if (optopt)
+                fprintf(stderr, "ddb2es sync: option '%s' needs a value or is unknown\n\n", argv[optind - 1]);
+            else
+                fprintf(stderr, "ddb2es sync: unknown option '%s'\n\n", argv[optind - 1]);
+            sync_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ddb2es sync: unexpected argument '%s'\n\n", argv[optind]);
+        sync_usage(stderr);
+        return EXIT_USAGE;
+    }
+    return -1;
+}
+
+/* Fills table/index from --event or the old environment variables when the flags do not. */
+static int resolve_request(struct sync_cli *a)
+{
+    struct ddb2es_error err;
+    int rc;
+
+    ddb2es_error_clear(&err);
+    if (a->event) {
+        struct dbuf text = DBUF_INIT;
+        FILE *f = strcmp(a->event, "-") == 0 ? stdin : fopen(a->event, "rb");
+        char chunk[4096];
+        size_t n;
+        if (!f)
+            return cli_fail(EXIT_USAGE, "cannot open the event file %s", a->event);
+        while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+            dbuf_append(&text, chunk, n);
+        if (f != stdin)
+            fclose(f);
+        rc = legacy_parse_event(dbuf_cstr(&text), text.len, strcmp(a->event, "-") == 0 ? "stdin" : a->event,
+                                &a->legacy, &err);
+        dbuf_free(&text);
+        if (rc) {
+            cli_error(&err);
+            return EXIT_USAGE;
+        }
+        a->legacy_mode = 1;
+    } else if (!a->so.table && !a->so.index) {
+        rc = legacy_from_env(NULL, NULL, &a->legacy, &err);
+        if (rc == DDB2ES_OK)
+            a->legacy_mode = 1;
+        else if (rc != DDB2ES_E_NOTFOUND) {
+            cli_error(&err);
+            return EXIT_USAGE;
+        }
+    }
+    if (a->legacy_mode) {
+        if (a->so.table || a->so.index)
+            return cli_fail(EXIT_USAGE, "give the table and index either as flags or in the event, not both");
+        a->so.table = a->legacy.table;
+        a->so.index = a->legacy.index;
+    }
+    if (!a->so.table || !a->so.index) {
+        fprintf(stderr, "ddb2es sync: --table and --index are required (or --event FILE)\n\n");
+        sync_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (a->so.resume && !a->so.checkpoint_path)
+        return cli_fail(EXIT_USAGE, "--resume needs --checkpoint FILE");
+    if (a->delete_old && !a->alias)
+        return cli_fail(EXIT_USAGE, "--delete-old goes with --alias NAME");
+    if (a->alias && a->so.resume)
+        return cli_fail(EXIT_USAGE, "--alias starts a new index each time; it cannot be resumed");
+    return -1;
+}
+
+/* Works out this process's share of the segments. */
+static int resolve_range(struct sync_cli *a)
+{
+    struct ddb2es_error err;
+    int total;
+
+    ddb2es_error_clear(&err);
+    if (a->range && a->workers)
+        return cli_fail(EXIT_USAGE, "--segment-range and --workers exclude each other");
+    if (a->range) {
+        if (sync_parse_segment_range(a->range, &a->so.segment_first, &a->so.segment_last, &total, &err)) {
+            cli_error(&err);
+            return EXIT_USAGE;
+        }
+        if (a->so.total_segments && a->so.total_segments != total)
+            return cli_fail(EXIT_USAGE, "--segments %d disagrees with --segment-range %s", a->so.total_segments,
+                            a->range);
+        a->so.total_segments = total;
+    } else if (a->workers) {
+        const char *idx = getenv("JOB_COMPLETION_INDEX");
+        long i;
+        if (!idx || !*idx)
+            idx = getenv("AWS_BATCH_JOB_ARRAY_INDEX");
+        if (!idx || !*idx)
+            return cli_fail(EXIT_USAGE, "--workers needs JOB_COMPLETION_INDEX (Kubernetes Indexed Job) or "
+                                        "AWS_BATCH_JOB_ARRAY_INDEX (AWS Batch array job) to say which worker this is");
+        if (!a->so.total_segments)
+            return cli_fail(EXIT_USAGE, "--workers needs --segments N (every worker must use the same N)");
+        i = cli_parse_long("the worker index", idx, 0, a->workers - 1);
+        if (i < 0)
+            return EXIT_USAGE;
+        if (sync_worker_range((int)i, a->workers, a->so.total_segments, &a->so.segment_first, &a->so.segment_last,
+                              &err)) {
+            cli_error(&err);
+            return EXIT_USAGE;
+        }
+    }
+    return -1;
+}
 
 static void fmt_duration(double s, char *out, size_t outsz)
 {
@@ -92,7 +337,8 @@ static void progress_line(const struct sync_snapshot *s)
     if (s->eta_seconds >= 0)
         fmt_duration(s->eta_seconds, eta, sizeof(eta));
     fprintf(stderr,
-            "\r\033[K%s  segments %d/%d  scanned %llu  indexed %llu  failed %llu  %.0f docs/s  ETA %s (approx.)",
+            "\r\033[K%s  segments %d/%d  scanned %llu  indexed %llu  failed %llu  %.0f docs/s  "
+            "ETA %s (from ItemCount, which AWS refreshes about every 6 h)",
             sync_state_name(s->state), s->segments_done, s->segment_last - s->segment_first + 1, s->scanned,
             s->indexed, s->failed + s->map_failed, s->docs_per_sec, eta);
     fflush(stderr);
@@ -107,217 +353,213 @@ static void progress_json(const struct sync_snapshot *s)
     dbuf_free(&b);
 }
 
+/* Runs the job to its end, showing progress and passing on Ctrl-C. */
+static int watch(struct sync_job *job, enum progress_mode pmode, struct sync_snapshot *snap,
+                 struct ddb2es_error *err)
+{
+    struct pollfd pfd = {sync_wait_fd(job), POLLIN, 0};
+    double last_json = -1;
+    int seen_int = 0;
+
+    for (;;) {
+        int n = poll(&pfd, 1, 200);
+        int intr = cli_interrupted();
+        if (intr > seen_int) {
+            if (intr == 1) {
+                fprintf(stderr, "\nddb2es: cancelling: draining in-flight bulks and saving the checkpoint "
+                                "(interrupt again to stop at once)\n");
+                sync_cancel(job);
+            } else {
+                fprintf(stderr, "\nddb2es: stopping now\n");
+                sync_abort(job);
+            }
+            seen_int = intr;
+        }
+        sync_snapshot(job, snap);
+        if (pmode == PROGRESS_AUTO) {
+            progress_line(snap);
+        } else if (pmode == PROGRESS_JSON && (last_json < 0 || snap->elapsed - last_json >= 1.0)) {
+            progress_json(snap);
+            last_json = snap->elapsed;
+        }
+        if (n > 0)
+            break;
+    }
+    if (pmode == PROGRESS_AUTO)
+        fputc('\n', stderr);
+    return sync_join(job, err);
+}
+
+/* The default dead-letter file: $XDG_STATE_HOME/ddb2es/dead-letter/<env>-<table>-<index>-<UTC>.ndjson */
+static void default_dead_letter(const char *env, const char *table, const char *index, char *out, size_t outsz)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[32], dir[2048];
+    int n;
+
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    if (state && *state)
+        snprintf(dir, sizeof(dir), "%s/ddb2es/dead-letter", state);
+    else
+        snprintf(dir, sizeof(dir), "%s/.local/state/ddb2es/dead-letter", home && *home ? home : ".");
+    cli_mkdirs(dir);
+    n = snprintf(out, outsz, "%s/%s-%s-%s-%s.ndjson", dir, env, table, index, stamp);
+    if (n < 0 || (size_t)n >= outsz)
+        snprintf(out, outsz, "ddb2es-dead-letter-%s.ndjson", stamp);
+}
+
+static void write_audit(const struct cli_context *ctx, const struct sync_cli *a, const char *target_index,
+                        const struct sync_snapshot *snap, const char *outcome, const char *why)
+{
+    struct ddb2es_error err;
+    char path[4096];
+    json_t *f;
+
+    ddb2es_error_clear(&err);
+    if (ctx->cfg->audit_log)
+        snprintf(path, sizeof(path), "%s", ctx->cfg->audit_log);
+    else if (audit_default_path(NULL, NULL, path, sizeof(path), &err)) {
+        cli_error(&err);
+        return;
+    }
+    f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "command", "sync", "environment", ctx->env->name,
+                  "table", a->so.table, "index", target_index, "entity",
+                  a->so.entity ? entity_name(a->so.entity) : "", "mode", a->alias ? "alias" : "in-place", "outcome",
+                  outcome);
+    if (!f)
+        return;
+    if (a->alias)
+        json_object_set_new(f, "alias", json_string(a->alias));
+    if (why)
+        json_object_set_new(f, "reason", json_string(why));
+    if (snap) {
+        json_object_set_new(f, "scanned", json_integer((json_int_t)snap->scanned));
+        json_object_set_new(f, "indexed", json_integer((json_int_t)snap->indexed));
+        json_object_set_new(f, "failed", json_integer((json_int_t)(snap->failed + snap->map_failed)));
+        json_object_set_new(f, "newer_in_index", json_integer((json_int_t)snap->newer_in_index));
+        json_object_set_new(f, "seconds", json_real(snap->elapsed));
+        json_object_set_new(f, "segments", json_pack("{s:i, s:i, s:i}", "first", snap->segment_first, "last",
+                                                     snap->segment_last, "total", snap->total_segments));
+    }
+    if (audit_append(path, f, &err))
+        cli_error(&err);
+    json_decref(f);
+}
+
 int cmd_sync(int argc, char **argv)
 {
-    struct sync_options so;
+    struct sync_cli a;
     struct cli_context ctx;
     struct sync_snapshot snap;
     struct sync_summary_meta meta;
     struct ddb2es_error err;
+    struct target_fast_load fl;
     struct sync_job *job = NULL;
-    const char *env = NULL, *config = NULL, *entity = NULL, *summary = NULL, *range = NULL;
-    enum progress_mode pmode = PROGRESS_AUTO;
-    int rc, code = EXIT_USAGE, c, ctx_open = 0, seen_int = 0;
-    long v;
+    struct es_client *es = NULL;
+    char alias_index[512], dl_path[4096], fl_state[4200];
+    const char *es_url;
+    int rc, code, ran = 0;
 
-    memset(&so, 0, sizeof(so));
-    so.segment_first = so.segment_last = -1;
+    memset(&a, 0, sizeof(a));
+    memset(&ctx, 0, sizeof(ctx));
+    memset(&fl, 0, sizeof(fl));
+    memset(&snap, 0, sizeof(snap));
+    a.so.segment_first = a.so.segment_last = -1;
     ddb2es_error_clear(&err);
-    optind = 1;
-    opterr = 0;
-    for (;;) {
-        c = getopt_long(argc, argv, "+h", sync_opts, NULL);
-        if (c == -1)
-            break;
-        switch (c) {
-        case 'e': env = optarg; break;
-        case 't': so.table = optarg; break;
-        case 'i': so.index = optarg; break;
-        case OPT_ENTITY: entity = optarg; break;
-        case OPT_CONFIG: config = optarg; break;
-        case OPT_SEGMENTS:
-            v = cli_parse_long("--segments", optarg, 1, SYNC_MAX_SEGMENTS);
-            if (v < 0)
-                return EXIT_USAGE;
-            so.total_segments = (int)v;
-            break;
-        case OPT_RANGE: range = optarg; break;
-        case OPT_CONCURRENCY:
-            v = cli_parse_long("--concurrency", optarg, 1, 64);
-            if (v < 0)
-                return EXIT_USAGE;
-            so.concurrency = (int)v;
-            break;
-        case OPT_BULK_BYTES:
-            v = cli_parse_long("--bulk-bytes", optarg, 1024, 512L * 1024 * 1024);
-            if (v < 0)
-                return EXIT_USAGE;
-            so.bulk_bytes = (size_t)v;
-            break;
-        case OPT_BULK_DOCS:
-            v = cli_parse_long("--bulk-docs", optarg, 1, 100000);
-            if (v < 0)
-                return EXIT_USAGE;
-            so.bulk_docs = (size_t)v;
-            break;
-        case OPT_SCAN_LIMIT:
-            v = cli_parse_long("--scan-limit", optarg, 1, 100000);
-            if (v < 0)
-                return EXIT_USAGE;
-            so.scan_limit = (int)v;
-            break;
-        case OPT_MAX_RATE:
-            v = cli_parse_long("--max-rate", optarg, 1, 100000000);
-            if (v < 0)
-                return EXIT_USAGE;
-            so.max_docs_per_sec = (double)v;
-            break;
-        case OPT_MAX_RCU:
-            v = cli_parse_long("--max-rcu", optarg, 1, 100000000);
-            if (v < 0)
-                return EXIT_USAGE;
-            so.max_rcu_per_sec = (double)v;
-            break;
-        case OPT_CHECKPOINT: so.checkpoint_path = optarg; break;
-        case OPT_RESUME: so.resume = 1; break;
-        case OPT_DEAD_LETTER: so.dead_letter_path = optarg; break;
-        case OPT_EXT_VERSION: so.external_version = 1; break;
-        case OPT_MAX_ATTEMPTS:
-            v = cli_parse_long("--max-attempts", optarg, 1, 100);
-            if (v < 0)
-                return EXIT_USAGE;
-            so.max_attempts = (int)v;
-            break;
-        case OPT_PROGRESS:
-            if (strcmp(optarg, "auto") == 0)
-                pmode = PROGRESS_AUTO;
-            else if (strcmp(optarg, "json") == 0)
-                pmode = PROGRESS_JSON;
-            else if (strcmp(optarg, "none") == 0)
-                pmode = PROGRESS_NONE;
-            else
-                return cli_fail(EXIT_USAGE, "--progress '%s': expected auto, json or none", optarg);
-            break;
-        case OPT_SUMMARY: summary = optarg; break;
-        case 'h':
-            sync_usage(stdout);
-            return EXIT_ALL_OK;
-        default:
-            if (optopt)
-                fprintf(stderr, "ddb2es sync: option '%s' needs a value or is unknown\n\n", argv[optind - 1]);
-            else
-                fprintf(stderr, "ddb2es sync: unknown option '%s'\n\n", argv[optind - 1]);
-            sync_usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "ddb2es sync: unexpected argument '%s'\n\n", argv[optind]);
-        sync_usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (!so.table || !so.index) {
-        fprintf(stderr, "ddb2es sync: --table and --index are required\n\n");
-        sync_usage(stderr);
-        return EXIT_USAGE;
-    }
-    if (so.resume && !so.checkpoint_path)
-        return cli_fail(EXIT_USAGE, "--resume needs --checkpoint FILE");
-    if (range) {
-        int total;
-        if (sync_parse_segment_range(range, &so.segment_first, &so.segment_last, &total, &err)) {
-            cli_error(&err);
-            return EXIT_USAGE;
-        }
-        if (so.total_segments && so.total_segments != total)
-            return cli_fail(EXIT_USAGE, "--segments %d disagrees with --segment-range %s", so.total_segments, range);
-        so.total_segments = total;
-    }
+    code = parse_args(argc, argv, &a);
+    if (code < 0)
+        code = resolve_request(&a);
+    if (code < 0)
+        code = resolve_range(&a);
+    if (code >= 0)
+        goto out_args;
 
-    code = cli_context_open(&ctx, config, env);
-    ctx_open = 1;
+    /* the environment: named, or (old interface) the one that owns indexNodeHost */
+    if (a.legacy_mode && !a.env) {
+        code = cli_context_open_for_url(&ctx, a.config, a.legacy.es_host);
+    } else {
+        code = cli_context_open(&ctx, a.config, a.env);
+    }
     if (code)
         goto out;
-    so.entity = cli_pick_entity(&ctx, entity, so.table);
-    if (!so.entity) {
+    es_url = a.legacy_mode ? a.legacy.es_host : ctx.env->es_url;
+    a.so.entity = cli_pick_entity(&ctx, a.entity, a.so.table);
+    if (!a.so.entity) {
         code = EXIT_USAGE;
         goto out;
     }
-    so.region = ctx.region;
-    so.ddb_endpoint = ctx.env->ddb_endpoint;
-    so.creds = ctx.creds;
-    so.es_url = ctx.env->es_url;
-    so.es_username = ctx.env->es_username;
-    so.es_password = ctx.es_password;
-    so.es_sigv4 = ctx.env->es_sigv4;
-    so.es_aws_service = ctx.env->es_aws_service;
-    so.es_ca_file = ctx.env->es_ca_file;
+    rc = guard_check(ctx.env, NULL, es_url, &err);
+    if (!rc)
+        rc = guard_confirm(ctx.env, a.confirm, &err);
+    if (rc) {
+        cli_error(&err);
+        write_audit(&ctx, &a, a.so.index, NULL, "refused", err.message);
+        code = EXIT_GUARD;
+        goto out;
+    }
+    a.so.guard_env = ctx.env; /* the table's account is checked once DescribeTable answered */
+    a.so.region = ctx.region;
+    a.so.ddb_endpoint = ctx.env->ddb_endpoint;
+    a.so.creds = ctx.creds;
+    a.so.es_url = es_url;
+    a.so.es_username = ctx.env->es_username;
+    a.so.es_password = ctx.es_password;
+    a.so.es_sigv4 = ctx.env->es_sigv4;
+    a.so.es_aws_service = ctx.env->es_aws_service;
+    a.so.es_ca_file = ctx.env->es_ca_file;
+    if (!a.so.dead_letter_path) {
+        default_dead_letter(ctx.env->name, a.so.table, a.alias ? a.alias : a.so.index, dl_path, sizeof(dl_path));
+        a.so.dead_letter_path = dl_path;
+    }
 
-    rc = sync_start(&so, &job, &err);
+    es = cli_es_client(&ctx, es_url, &err);
+    if (!es) {
+        cli_error(&err);
+        code = EXIT_USAGE;
+        goto out;
+    }
+    if (a.alias) {
+        if (target_alias_index_name(a.alias, (long long)time(NULL), alias_index, sizeof(alias_index), &err)) {
+            cli_error(&err);
+            code = EXIT_USAGE;
+            goto out;
+        }
+        a.so.index = alias_index;
+    }
+    code = cli_prepare_index(&ctx, es, a.so.index, a.so.entity, a.alias != NULL);
+    if (code)
+        goto out;
+    if (a.fast_load) {
+        snprintf(fl_state, sizeof(fl_state), "%s.settings", a.so.checkpoint_path ? a.so.checkpoint_path : dl_path);
+        if (a.so.resume && target_fast_load_recover(fl_state, &fl, &err) == 0 && fl.active)
+            fprintf(stderr, "ddb2es: restoring the settings a previous run saved in %s at the end\n", fl_state);
+        if (!fl.active && target_fast_load_begin(es, a.so.index, fl_state, &fl, &err)) {
+            cli_error(&err);
+            target_fast_load_end(es, fl_state, &fl, &err);
+            code = EXIT_USAGE;
+            goto out;
+        }
+    }
+
+    rc = sync_start(&a.so, &job, &err);
     if (rc) {
         cli_error(&err);
         code = cli_exit_for(rc);
+        write_audit(&ctx, &a, a.so.index, NULL, rc == DDB2ES_E_GUARD ? "refused" : "failed", err.message);
         goto out;
     }
-    if (pmode == PROGRESS_AUTO && !isatty(STDERR_FILENO))
-        pmode = PROGRESS_NONE;
-    {
-        struct pollfd pfd = {sync_wait_fd(job), POLLIN, 0};
-        double last_json = 0;
-        for (;;) {
-            int n = poll(&pfd, 1, 200);
-            int intr = cli_interrupted();
-            if (intr > seen_int) {
-                if (intr == 1) {
-                    fprintf(stderr, "\nddb2es: cancelling: draining in-flight bulks and saving the checkpoint "
-                                    "(interrupt again to stop at once)\n");
-                    sync_cancel(job);
-                } else {
-                    fprintf(stderr, "\nddb2es: stopping now\n");
-                    sync_abort(job);
-                }
-                seen_int = intr;
-            }
-            sync_snapshot(job, &snap);
-            if (pmode == PROGRESS_AUTO) {
-                progress_line(&snap);
-            } else if (pmode == PROGRESS_JSON && snap.elapsed - last_json >= 1.0) {
-                progress_json(&snap);
-                last_json = snap.elapsed;
-            }
-            if (n > 0)
-                break;
-        }
-        if (pmode == PROGRESS_AUTO)
-            fputc('\n', stderr);
-    }
-    rc = sync_join(job, &err);
+    ran = 1;
+    if (a.pmode == PROGRESS_AUTO && !isatty(STDERR_FILENO))
+        a.pmode = PROGRESS_NONE;
+    rc = watch(job, a.pmode, &snap, &err);
     sync_snapshot(job, &snap);
-    if (pmode == PROGRESS_JSON)
+    if (a.pmode == PROGRESS_JSON)
         progress_json(&snap);
 
-    memset(&meta, 0, sizeof(meta));
-    meta.environment = ctx.env->name;
-    meta.table = so.table;
-    meta.index = so.index;
-    meta.entity = entity_name(so.entity);
-    if (summary) {
-        struct dbuf b = DBUF_INIT;
-        struct ddb2es_error werr;
-        ddb2es_error_clear(&werr);
-        if (report_sync_json(&snap, &meta, &b) || dbuf_putc(&b, '\n') ||
-            report_write_file(summary, b.data, b.len, &werr)) {
-            if (werr.message[0])
-                cli_error(&werr);
-            else
-                cli_fail(0, "cannot write the summary %s", summary);
-        }
-        dbuf_free(&b);
-    }
-    printf("%s: %s -> %s: scanned %llu, indexed %llu, failed %llu, not mapped %llu, newer in index %llu, "
-           "%.1f s\n",
-           sync_state_name(snap.state), so.table, so.index, snap.scanned, snap.indexed, snap.failed,
-           snap.map_failed, snap.newer_in_index, snap.elapsed);
     if (rc == DDB2ES_E_CANCELLED) {
         cli_error(&err);
         code = EXIT_CANCELLED;
@@ -325,19 +567,68 @@ int cmd_sync(int argc, char **argv)
         cli_error(&err);
         code = cli_exit_for(rc);
     } else if (snap.failed || snap.map_failed) {
-        if (so.dead_letter_path)
-            fprintf(stderr, "ddb2es: %llu documents failed; they are in %s\n", snap.failed + snap.map_failed,
-                    so.dead_letter_path);
-        else
-            fprintf(stderr, "ddb2es: %llu documents failed; pass --dead-letter FILE to keep them\n",
-                    snap.failed + snap.map_failed);
+        fprintf(stderr, "ddb2es: %llu documents failed; they are kept in %s\n", snap.failed + snap.map_failed,
+                a.so.dead_letter_path);
         code = EXIT_SOME_FAILED;
     } else {
         code = EXIT_ALL_OK;
     }
 out:
+    if (fl.active) {
+        struct ddb2es_error ferr;
+        ddb2es_error_clear(&ferr);
+        if (target_fast_load_end(es, fl_state, &fl, &ferr)) {
+            cli_error(&ferr);
+            if (code == EXIT_ALL_OK)
+                code = EXIT_USAGE;
+        }
+    }
+    if (ran && a.alias) {
+        if (code == EXIT_ALL_OK) {
+            size_t old = 0;
+            struct ddb2es_error aerr;
+            ddb2es_error_clear(&aerr);
+            if (target_alias_swap(es, a.alias, a.so.index, (long long)snap.indexed, a.delete_old, &old, &aerr)) {
+                cli_error(&aerr);
+                code = EXIT_USAGE;
+            } else {
+                fprintf(stderr, "ddb2es: alias %s now points to %s%s\n", a.alias, a.so.index,
+                        old ? (a.delete_old ? " (the old index was deleted)" : " (the old index is kept)") : "");
+            }
+        } else {
+            fprintf(stderr, "ddb2es: alias %s was not moved; the partial index %s is kept for inspection\n",
+                    a.alias, a.so.index);
+        }
+    }
+    if (ran) {
+        memset(&meta, 0, sizeof(meta));
+        meta.environment = ctx.env->name;
+        meta.table = a.so.table;
+        meta.index = a.so.index;
+        meta.entity = entity_name(a.so.entity);
+        if (a.summary) {
+            struct dbuf b = DBUF_INIT;
+            struct ddb2es_error werr;
+            ddb2es_error_clear(&werr);
+            if (report_sync_json(&snap, &meta, &b) || dbuf_putc(&b, '\n') ||
+                report_write_file(a.summary, b.data, b.len, &werr))
+                cli_fail(0, "cannot write the summary %s%s%s", a.summary, werr.message[0] ? ": " : "",
+                         werr.message);
+            dbuf_free(&b);
+        }
+        printf("%s: %s -> %s: scanned %llu, indexed %llu, failed %llu, not mapped %llu, newer in index %llu, "
+               "%.1f s\n",
+               code == EXIT_ALL_OK ? "done" : sync_state_name(snap.state), a.so.table, a.so.index, snap.scanned,
+               snap.indexed, snap.failed, snap.map_failed, snap.newer_in_index, snap.elapsed);
+        write_audit(&ctx, &a, a.so.index, &snap,
+                    code == EXIT_ALL_OK ? "done" : code == EXIT_SOME_FAILED ? "some-failed"
+                                                  : code == EXIT_CANCELLED ? "cancelled" : "failed",
+                    code == EXIT_ALL_OK ? NULL : err.message);
+    }
     sync_free(job);
-    if (ctx_open)
-        cli_context_close(&ctx);
+    es_client_free(es);
+    cli_context_close(&ctx);
+out_args:
+    legacy_request_free(&a.legacy);
     return code;
 }

@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
+#include "ddb2es/guard.h"
 
 void cli_error(const struct ddb2es_error *err)
 {
@@ -59,12 +62,10 @@ long cli_parse_long(const char *opt, const char *v, long min, long max)
     return n;
 }
 
-int cli_context_open(struct cli_context *ctx, const char *config_path, const char *env_name)
+/* Loads the configuration into ctx. */
+static int load_config(struct cli_context *ctx, const char *config_path)
 {
     struct ddb2es_error err;
-    const char *dirs[65];
-    char shipped[4096];
-    size_t ndirs = 0;
     int rc;
 
     memset(ctx, 0, sizeof(*ctx));
@@ -76,26 +77,19 @@ int cli_context_open(struct cli_context *ctx, const char *config_path, const cha
         cli_error(&err);
         return EXIT_USAGE;
     }
-    if (!env_name) {
-        if (ctx->cfg->nenvs == 1) {
-            ctx->env = &ctx->cfg->envs[0];
-        } else {
-            fprintf(stderr, "ddb2es: --env is required; %s has:", ctx->config_path);
-            for (size_t i = 0; i < ctx->cfg->nenvs; i++)
-                fprintf(stderr, " %s", ctx->cfg->envs[i].name);
-            fputc('\n', stderr);
-            return EXIT_USAGE;
-        }
-    } else {
-        ctx->env = config_find_env(ctx->cfg, env_name);
-        if (!ctx->env) {
-            fprintf(stderr, "ddb2es: no environment '%s' in %s; it has:", env_name, ctx->config_path);
-            for (size_t i = 0; i < ctx->cfg->nenvs; i++)
-                fprintf(stderr, " %s", ctx->cfg->envs[i].name);
-            fputc('\n', stderr);
-            return EXIT_USAGE;
-        }
-    }
+    return EXIT_ALL_OK;
+}
+
+/* With ctx->env chosen: credentials, region, password, entities. */
+static int finish_context(struct cli_context *ctx)
+{
+    struct ddb2es_error err;
+    const char *dirs[65];
+    char shipped[4096];
+    size_t ndirs = 0;
+    int rc;
+
+    ddb2es_error_clear(&err);
     rc = aws_region_resolve(NULL, NULL, ctx->env->profile, ctx->env->region, ctx->region, sizeof(ctx->region),
                             &err);
     if (!rc)
@@ -120,6 +114,87 @@ int cli_context_open(struct cli_context *ctx, const char *config_path, const cha
         return EXIT_USAGE;
     }
     return EXIT_ALL_OK;
+}
+
+static void list_envs(const struct cli_context *ctx)
+{
+    for (size_t i = 0; i < ctx->cfg->nenvs; i++)
+        fprintf(stderr, " %s", ctx->cfg->envs[i].name);
+    fputc('\n', stderr);
+}
+
+int cli_context_open(struct cli_context *ctx, const char *config_path, const char *env_name)
+{
+    int code = load_config(ctx, config_path);
+
+    if (code)
+        return code;
+    if (!env_name) {
+        if (ctx->cfg->nenvs != 1) {
+            fprintf(stderr, "ddb2es: --env is required; %s has:", ctx->config_path);
+            list_envs(ctx);
+            return EXIT_USAGE;
+        }
+        ctx->env = &ctx->cfg->envs[0];
+    } else {
+        ctx->env = config_find_env(ctx->cfg, env_name);
+        if (!ctx->env) {
+            fprintf(stderr, "ddb2es: no environment '%s' in %s; it has:", env_name, ctx->config_path);
+            list_envs(ctx);
+            return EXIT_USAGE;
+        }
+    }
+    return finish_context(ctx);
+}
+
+int cli_context_open_for_url(struct cli_context *ctx, const char *config_path, const char *es_url)
+{
+    int code = load_config(ctx, config_path);
+
+    if (code)
+        return code;
+    ctx->env = guard_env_for_url(ctx->cfg, es_url);
+    if (!ctx->env)
+        return cli_fail(EXIT_GUARD,
+                        "refused: no environment in %s owns the cluster %s; add it to an environment's "
+                        "elasticsearch.url or urls",
+                        ctx->config_path, es_url);
+    return finish_context(ctx);
+}
+
+struct es_client *cli_es_client(const struct cli_context *ctx, const char *url, struct ddb2es_error *err)
+{
+    struct es_options eo;
+
+    memset(&eo, 0, sizeof(eo));
+    eo.url = url;
+    eo.username = ctx->env->es_username;
+    eo.password = ctx->es_password;
+    eo.ca_file = ctx->env->es_ca_file;
+    if (ctx->env->es_sigv4) {
+        eo.aws_creds = ctx->creds;
+        eo.aws_region = ctx->region;
+        eo.aws_service = ctx->env->es_aws_service;
+    }
+    return es_client_new(&eo, err);
+}
+
+void cli_mkdirs(const char *dir)
+{
+    char p[4096];
+    size_t n = strlen(dir);
+
+    if (n >= sizeof(p))
+        return;
+    memcpy(p, dir, n + 1);
+    for (char *q = p + 1; *q; q++) {
+        if (*q == '/') {
+            *q = '\0';
+            mkdir(p, 0700);
+            *q = '/';
+        }
+    }
+    mkdir(p, 0700);
 }
 
 void cli_context_close(struct cli_context *ctx)

@@ -227,7 +227,11 @@ int ddb_call(struct ddb_client *c, const char *op, const char *body, size_t len,
             if (err) {
                 char prev[DDB2ES_ERR_MSG_MAX];
                 snprintf(prev, sizeof(prev), "%s", err->message);
-                ddb2es_failf(err, rc, "%s (gave up after %d attempts)", prev, attempt);
+                if (costly) /* a transport error does not say which service it was */
+                    ddb2es_failf(err, rc, "DynamoDB %s%s%s: %s (gave up after %d attempts)", op, what ? " on " : "",
+                                 what ? what : "", prev, attempt);
+                else
+                    ddb2es_failf(err, rc, "%s (gave up after %d attempts)", prev, attempt);
             }
             goto out;
         }

@@ -67,7 +67,8 @@
 #include "ddb2es/ddbjson.h"
 #include "ddb2es/dynamo.h"
 #include "ddb2es/entity.h"
-#include "ddb2es/es.h"
+#include "ddb2es/es_bulk.h"
+#include "ddb2es/guard.h"
 #include "ddb2es/retry.h"
 #include "util.h"
 
@@ -137,7 +138,8 @@ struct sync_job {
 
     struct queue q;
     pthread_mutex_t dl_lock;
-    FILE *dead_letter;
+    FILE *dead_letter;              /* opened on the first failure */
+    int dl_failed;                  /* the dead-letter file could not be written */
 
     /* counters (under lock) */
     struct sync_snapshot c;
@@ -336,9 +338,9 @@ static void dead_letter(struct sync_job *job, const char *id, const char *type, 
                         const char *doc, size_t doclen, const char *doc_key)
 {
     struct dbuf line = DBUF_INIT;
-    int rc;
+    int rc, failed = 0;
 
-    if (!job->dead_letter)
+    if (!job->o.dead_letter_path)
         return;
     rc = dbuf_puts(&line, "{\"id\":");
     if (!rc)
@@ -359,9 +361,26 @@ static void dead_letter(struct sync_job *job, const char *id, const char *type, 
         rc = dbuf_puts(&line, "}\n");
     if (!rc) {
         pthread_mutex_lock(&job->dl_lock);
-        fwrite(line.data, 1, line.len, job->dead_letter);
-        fflush(job->dead_letter);
+        if (!job->dead_letter && !job->dl_failed) {
+            /* opened on the first failure, so a clean run leaves no empty file behind */
+            job->dead_letter = fopen(job->o.dead_letter_path, "a");
+            job->dl_failed = job->dead_letter == NULL;
+        }
+        if (job->dead_letter) {
+            if (fwrite(line.data, 1, line.len, job->dead_letter) != line.len || fflush(job->dead_letter) != 0)
+                job->dl_failed = 1;
+        }
+        failed = job->dl_failed;
         pthread_mutex_unlock(&job->dl_lock);
+    }
+    if (rc || failed) {
+        /* a failed document that cannot be kept would be lost: stop the run instead */
+        struct ddb2es_error e;
+        ddb2es_failf(&e, rc ? rc : DDB2ES_E_IO, "cannot write the dead-letter file %s: %s",
+                     job->o.dead_letter_path, rc ? "out of memory" : "write failed (disk full or no permission?)");
+        e.http_status = 0;
+        e.type[0] = '\0';
+        job_fail(job, &e);
     }
     dbuf_free(&line);
 }
@@ -1287,13 +1306,10 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
         for (i = 0; i < job->nsegments; i++)
             job->c.segments_done += job->segs[i].done;
     }
-    if (opts->dead_letter_path) {
-        job->dead_letter = fopen(opts->dead_letter_path, "a");
-        if (!job->dead_letter) {
-            rc = ddb2es_failf(err, DDB2ES_E_IO, "cannot open the dead-letter file %s: %s", opts->dead_letter_path,
-                              strerror(errno));
+    if (opts->guard_env) {
+        rc = guard_check(opts->guard_env, job->table.arn, opts->es_url, err);
+        if (rc)
             goto out;
-        }
     }
     if (opts->checkpoint_path && !opts->resume) {
         job->ckpt_dirty = 1;

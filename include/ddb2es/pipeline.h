@@ -16,6 +16,7 @@
 
 #include "ddb2es/credentials.h"
 struct entity; /* ddb2es/entity.h */
+struct ddb2es_env; /* ddb2es/config.h */
 #include "ddb2es/error.h"
 
 /* What a run does. Strings and pointers are borrowed and must outlive the run. */
@@ -49,7 +50,10 @@ struct sync_options {
     /* durability */
     const char *checkpoint_path;         /* NULL: no checkpoint */
     int resume;                          /* continue from checkpoint_path */
-    const char *dead_letter_path;        /* NULL: failed documents are only counted */
+    const char *dead_letter_path;        /* opened on the first failure; NULL: failures only counted */
+    /* safety */
+    const struct ddb2es_env *guard_env;  /* when set, the table's account and es_url must be this
+                                            environment's (see ddb2es/guard.h), else DDB2ES_E_GUARD */
     /* retries */
     int max_attempts;                    /* per request; 0: 8 */
     long connect_timeout_ms, timeout_ms; /* 0: defaults */
