@@ -53,7 +53,6 @@
 #include "ddb2es/pipeline.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -63,99 +62,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ddb2es/buf.h"
+#include <fcntl.h>
+
 #include "ddb2es/ddbjson.h"
-#include "ddb2es/dynamo.h"
-#include "ddb2es/entity.h"
-#include "ddb2es/es_bulk.h"
 #include "ddb2es/guard.h"
-#include "ddb2es/retry.h"
+#include "pipeline_int.h"
 #include "util.h"
-
-#define DEFAULT_CONCURRENCY 4
-#define DEFAULT_BULK_BYTES (5u * 1024u * 1024u)
-#define DEFAULT_BULK_DOCS 5000u
-#define MAX_SCANNERS 64
-
-/* One Scan page of a segment, kept until all its documents are resolved. */
-struct page_rec {
-    struct page_rec *next;
-    json_t *last_key;   /* LastEvaluatedKey after this page; NULL: the segment's last page */
-    size_t pending;     /* documents of this page not yet resolved */
-    int sealed;         /* every item of the page was mapped and placed in a batch */
-};
-
-struct segment {
-    int number;
-    struct page_rec *head, *tail;  /* pages in scan order, oldest first */
-    json_t *resume_key;            /* LastEvaluatedKey of the last resolved page (owned) */
-    json_t *start_key;             /* where this run starts (from the checkpoint), owned */
-    int started;                   /* a page of it was read in this run or a previous one */
-    int done;                      /* every page resolved and the last one seen */
-};
-
-/* One document inside a batch. */
-struct batch_item {
-    size_t off, len;          /* action + source lines inside the batch body */
-    struct page_rec *page;    /* the page it came from (accounting) */
-    struct segment *seg;
-};
-
-struct batch {
-    struct batch *next;       /* queue link */
-    struct dbuf body;         /* NDJSON */
-    struct batch_item *items;
-    size_t n, cap;
-};
-
-struct queue {
-    pthread_mutex_t lock;
-    pthread_cond_t not_empty, not_full;
-    struct batch *head, *tail;
-    size_t len, cap;
-    int closed;
-};
-
-struct sync_job {
-    struct sync_options o;          /* copy; strings borrowed from the caller */
-    pthread_mutex_t lock;
-    pthread_cond_t resume_cv;       /* signalled on resume/cancel/abort */
-    pthread_cond_t ended_cv;        /* signalled when a scanner or sender ends */
-    int scanners_left, senders_left;
-    enum sync_state state;
-    atomic_int cancelling;          /* graceful stop requested */
-    atomic_int aborting;            /* hard stop requested or fatal error */
-    int paused;
-    struct ddb2es_error fatal;      /* first fatal error */
-    int has_fatal;
-
-    struct ddb_table_info table;
-    int scan_limit;
-    int nsegments;                  /* in this process's range */
-    struct segment *segs;           /* [nsegments] */
-    int next_segment;               /* cursor for scanners */
-    int ckpt_dirty;
-
-    struct queue q;
-    pthread_mutex_t dl_lock;
-    FILE *dead_letter;              /* opened on the first failure */
-    int dl_failed;                  /* the dead-letter file could not be written */
-
-    /* counters (under lock) */
-    struct sync_snapshot c;
-    double t_start;
-    double rate_docs, rate_rcu;     /* limits */
-    double next_doc_slot, next_rcu_slot;
-    double sample_t[8];
-    unsigned long long sample_n[8];
-    int sample_i;
-
-    int nscanners, nsenders;
-    pthread_t scanners[MAX_SCANNERS];
-    pthread_t *senders;
-    pthread_t supervisor;
-    int wake[2];
-};
 
 const char *sync_state_name(enum sync_state s)
 {
@@ -173,7 +85,7 @@ const char *sync_state_name(enum sync_state s)
 
 /* ---- the queue ---------------------------------------------------------- */
 
-static void queue_init(struct queue *q, size_t cap)
+void pl_queue_init(struct queue *q, size_t cap)
 {
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->not_empty, NULL);
@@ -185,7 +97,7 @@ static void queue_init(struct queue *q, size_t cap)
 }
 
 /* Takes ownership of b. Returns 0, or -1 when the queue was closed (b is not taken). */
-static int queue_push(struct queue *q, struct batch *b, atomic_int *abort_flag)
+int pl_queue_push(struct queue *q, struct batch *b, atomic_int *abort_flag)
 {
     pthread_mutex_lock(&q->lock);
     while (q->len >= q->cap && !q->closed && !atomic_load(abort_flag))
@@ -207,7 +119,7 @@ static int queue_push(struct queue *q, struct batch *b, atomic_int *abort_flag)
 }
 
 /* The next batch (caller owns it), or NULL once the queue is closed and empty. */
-static struct batch *queue_pop(struct queue *q)
+struct batch *pl_queue_pop(struct queue *q)
 {
     struct batch *b;
 
@@ -226,7 +138,7 @@ static struct batch *queue_pop(struct queue *q)
     return b;
 }
 
-static void queue_close(struct queue *q)
+void pl_queue_close(struct queue *q)
 {
     pthread_mutex_lock(&q->lock);
     q->closed = 1;
@@ -235,7 +147,7 @@ static void queue_close(struct queue *q)
     pthread_mutex_unlock(&q->lock);
 }
 
-static size_t queue_len(struct queue *q)
+size_t pl_queue_len(struct queue *q)
 {
     size_t n;
 
@@ -245,7 +157,7 @@ static size_t queue_len(struct queue *q)
     return n;
 }
 
-static void batch_free(struct batch *b)
+void pl_batch_free(struct batch *b)
 {
     if (!b)
         return;
@@ -257,7 +169,7 @@ static void batch_free(struct batch *b)
 /* ---- failure and control ------------------------------------------------ */
 
 /* Records the first fatal error and stops the run. */
-static void job_fail(struct sync_job *job, const struct ddb2es_error *e)
+void pl_job_fail(struct sync_job *job, const struct ddb2es_error *e)
 {
     pthread_mutex_lock(&job->lock);
     if (!job->has_fatal) {
@@ -272,13 +184,13 @@ static void job_fail(struct sync_job *job, const struct ddb2es_error *e)
     pthread_mutex_unlock(&job->q.lock);
 }
 
-static int stopping(struct sync_job *job)
+int pl_stopping(struct sync_job *job)
 {
     return atomic_load(&job->aborting) || atomic_load(&job->cancelling);
 }
 
 /* Sleeps up to ms, waking early when the run is aborted. */
-static void nap(struct sync_job *job, long ms)
+void pl_nap(struct sync_job *job, long ms)
 {
     while (ms > 0 && !atomic_load(&job->aborting)) {
         long step = ms > 100 ? 100 : ms;
@@ -288,10 +200,10 @@ static void nap(struct sync_job *job, long ms)
 }
 
 /* Blocks while paused. */
-static void wait_if_paused(struct sync_job *job)
+void pl_wait_if_paused(struct sync_job *job)
 {
     pthread_mutex_lock(&job->lock);
-    while (job->paused && !stopping(job))
+    while (job->paused && !pl_stopping(job))
         pthread_cond_wait(&job->resume_cv, &job->lock);
     pthread_mutex_unlock(&job->lock);
 }
@@ -301,7 +213,7 @@ static void wait_if_paused(struct sync_job *job)
  * end at `next + n/rate`, and the caller sleeps until then. Unused time is
  * not banked beyond one second, so a paused or slow run cannot burst later.
  */
-static void rate_take(struct sync_job *job, double n, int rcu)
+void pl_rate_take(struct sync_job *job, double n, int rcu)
 {
     double now, until, rate;
     double *slot;
@@ -320,10 +232,10 @@ static void rate_take(struct sync_job *job, double n, int rcu)
     until = *slot;
     pthread_mutex_unlock(&job->lock);
     if (until > now)
-        nap(job, (long)((until - now) * 1000.0));
+        pl_nap(job, (long)((until - now) * 1000.0));
 }
 
-static void thread_ended(struct sync_job *job, int *left)
+void pl_thread_ended(struct sync_job *job, int *left)
 {
     pthread_mutex_lock(&job->lock);
     (*left)--;
@@ -334,7 +246,7 @@ static void thread_ended(struct sync_job *job, int *left)
 /* ---- dead letters ------------------------------------------------------- */
 
 /* Appends one line: {"id":..., "error":{...}, "document":...} or "item" for mapping failures. */
-static void dead_letter(struct sync_job *job, const char *id, const char *type, const char *reason, long status,
+void pl_dead_letter(struct sync_job *job, const char *id, const char *type, const char *reason, long status,
                         const char *doc, size_t doclen, const char *doc_key)
 {
     struct dbuf line = DBUF_INIT;
@@ -380,703 +292,9 @@ static void dead_letter(struct sync_job *job, const char *id, const char *type, 
                      job->o.dead_letter_path, rc ? "out of memory" : "write failed (disk full or no permission?)");
         e.http_status = 0;
         e.type[0] = '\0';
-        job_fail(job, &e);
+        pl_job_fail(job, &e);
     }
     dbuf_free(&line);
-}
-
-/* ---- checkpoints -------------------------------------------------------- */
-
-/* Serialises the resume state. Caller holds job->lock. */
-static char *checkpoint_dump(struct sync_job *job)
-{
-    json_t *root = json_object(), *segs = json_object();
-    char *text = NULL;
-
-    if (!root || !segs)
-        goto out;
-    json_object_set_new(root, "format", json_string("ddb2es-checkpoint/1"));
-    json_object_set_new(root, "table", json_string(job->o.table));
-    json_object_set_new(root, "index", json_string(job->o.index));
-    json_object_set_new(root, "entity", json_string(entity_name(job->o.entity)));
-    json_object_set_new(root, "total_segments", json_integer(job->c.total_segments));
-    json_object_set_new(root, "segment_first", json_integer(job->c.segment_first));
-    json_object_set_new(root, "segment_last", json_integer(job->c.segment_last));
-    json_object_set_new(root, "updated", json_real(util_now_wall()));
-    for (int i = 0; i < job->nsegments; i++) {
-        struct segment *s = &job->segs[i];
-        json_t *o = json_object();
-        char key[16];
-        if (!o)
-            goto out;
-        json_object_set_new(o, "done", json_boolean(s->done));
-        if (!s->done && s->resume_key)
-            json_object_set(o, "key", s->resume_key);
-        snprintf(key, sizeof(key), "%d", s->number);
-        json_object_set_new(segs, key, o);
-    }
-    json_object_set(root, "segments", segs);
-    text = json_dumps(root, JSON_COMPACT);
-out:
-    json_decref(segs);
-    json_decref(root);
-    return text;
-}
-
-static void checkpoint_write(struct sync_job *job, int force)
-{
-    struct ddb2es_error e;
-    char *text;
-
-    if (!job->o.checkpoint_path)
-        return;
-    pthread_mutex_lock(&job->lock);
-    if (!job->ckpt_dirty && !force) {
-        pthread_mutex_unlock(&job->lock);
-        return;
-    }
-    job->ckpt_dirty = 0;
-    text = checkpoint_dump(job);
-    pthread_mutex_unlock(&job->lock);
-    if (!text)
-        return;
-    ddb2es_error_clear(&e);
-    if (util_write_file_atomic(job->o.checkpoint_path, text, strlen(text), &e))
-        job_fail(job, &e);
-    free(text);
-}
-
-static int checkpoint_load(struct sync_job *job, struct ddb2es_error *err)
-{
-    const char *path = job->o.checkpoint_path;
-    struct dbuf text = DBUF_INIT;
-    json_error_t jerr;
-    json_t *root = NULL, *segs;
-    int rc;
-
-    rc = util_read_file(path, &text, err);
-    if (rc) {
-        char why[DDB2ES_ERR_MSG_MAX];
-        snprintf(why, sizeof(why), "%s", err ? err->message : "no checkpoint");
-        rc = ddb2es_failf(err, DDB2ES_E_USAGE, "cannot resume: %s (run without --resume to start afresh)", why);
-        goto out;
-    }
-    root = json_loadb(dbuf_cstr(&text), text.len, 0, &jerr);
-    if (!root || !json_is_object(root)) {
-        rc = ddb2es_failf(err, DDB2ES_E_USAGE, "cannot resume: %s is not a checkpoint (%s)", path,
-                          root ? "not an object" : jerr.text);
-        goto out;
-    }
-    if (!json_is_string(json_object_get(root, "table")) ||
-        strcmp(json_string_value(json_object_get(root, "table")), job->o.table) != 0 ||
-        !json_is_string(json_object_get(root, "index")) ||
-        strcmp(json_string_value(json_object_get(root, "index")), job->o.index) != 0 ||
-        json_integer_value(json_object_get(root, "total_segments")) != job->c.total_segments ||
-        json_integer_value(json_object_get(root, "segment_first")) != job->c.segment_first ||
-        json_integer_value(json_object_get(root, "segment_last")) != job->c.segment_last) {
-        rc = ddb2es_failf(err, DDB2ES_E_USAGE,
-                          "cannot resume: %s belongs to another run (table, index or segments differ: "
-                          "it needs the same --table, --index and --segments/--segment-range)",
-                          path);
-        goto out;
-    }
-    segs = json_object_get(root, "segments");
-    for (int i = 0; i < job->nsegments; i++) {
-        struct segment *s = &job->segs[i];
-        char key[16];
-        json_t *o;
-        snprintf(key, sizeof(key), "%d", s->number);
-        o = json_object_get(segs, key);
-        if (!o)
-            continue;
-        if (json_is_true(json_object_get(o, "done"))) {
-            s->done = 1;
-            s->started = 1;
-        } else if (json_is_object(json_object_get(o, "key"))) {
-            s->start_key = json_deep_copy(json_object_get(o, "key"));
-            s->resume_key = json_deep_copy(s->start_key);
-            s->started = 1;
-        }
-    }
-out:
-    json_decref(root);
-    dbuf_free(&text);
-    return rc;
-}
-
-/* ---- resolution (senders) ----------------------------------------------- */
-
-/* Marks one document resolved; advances its segment's resume point. Caller holds job->lock. */
-static void resolve_locked(struct sync_job *job, struct batch_item *it)
-{
-    struct segment *s = it->seg;
-    struct page_rec *p;
-
-    it->page->pending--;
-    while ((p = s->head) && p->sealed && p->pending == 0) {
-        s->head = p->next;
-        if (!s->head)
-            s->tail = NULL;
-        json_decref(s->resume_key);
-        s->resume_key = p->last_key; /* moves ownership */
-        if (!p->last_key) {
-            s->done = 1;
-            job->c.segments_done++;
-        }
-        free(p);
-        job->ckpt_dirty = 1;
-    }
-}
-
-/* Extracts the _id of item i from the batch's action line (for messages and dead letters). */
-static char *item_id(const struct batch *b, size_t i)
-{
-    const char *p = b->body.data + b->items[i].off;
-    const char *nl = memchr(p, '\n', b->items[i].len);
-    json_t *a = nl ? json_loadb(p, (size_t)(nl - p), 0, NULL) : NULL;
-    json_t *act = a ? json_object_get(a, "index") : NULL;
-    json_t *id = act ? json_object_get(act, "_id") : NULL;
-    char *r = json_is_string(id) ? util_strdup(json_string_value(id)) : NULL;
-
-    json_decref(a);
-    return r;
-}
-
-static void item_doc(const struct batch *b, size_t i, const char **doc, size_t *len)
-{
-    const char *p = b->body.data + b->items[i].off;
-    const char *nl = memchr(p, '\n', b->items[i].len);
-
-    *doc = nl ? nl + 1 : p;
-    *len = nl ? b->items[i].len - (size_t)(nl + 1 - p) - 1 : 0;
-}
-
-/* Builds the body for a subset of the batch's items. */
-static int subset_body(const struct batch *b, const size_t *idx, size_t n, struct dbuf *out)
-{
-    dbuf_reset(out);
-    for (size_t k = 0; k < n; k++) {
-        int rc = dbuf_append(out, b->body.data + b->items[idx[k]].off, b->items[idx[k]].len);
-        if (rc)
-            return rc;
-    }
-    return DDB2ES_OK;
-}
-
-/*
- * Sends the items idx[0..n) of batch b until each is resolved. Returns 0, or a
- * fatal status in *err (retries exhausted, the index refusing whole requests).
- */
-static int send_items(struct sync_job *job, struct es_client *es, struct retry_state *rs, const struct batch *b,
-                      size_t *idx, size_t n, struct ddb2es_error *err)
-{
-    struct dbuf body = DBUF_INIT;
-    struct es_bulk_result res;
-    size_t *retry = NULL;
-    int attempt = 0, rc = DDB2ES_OK;
-
-    es_bulk_result_init(&res, 0);
-    retry = malloc(n * sizeof(*retry));
-    if (!retry) {
-        rc = ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory sending a bulk");
-        goto out;
-    }
-    while (n > 0) {
-        size_t nretry = 0;
-        int whole_retry = 0, costly = 0;
-
-        if (atomic_load(&job->aborting)) {
-            rc = DDB2ES_E_CANCELLED;
-            goto out;
-        }
-        attempt++;
-        rc = subset_body(b, idx, n, &body);
-        if (rc) {
-            ddb2es_failf(err, rc, "out of memory sending a bulk");
-            goto out;
-        }
-        ddb2es_error_clear(err);
-        rc = es_bulk_send(es, body.data, body.len, &res, err);
-        pthread_mutex_lock(&job->lock);
-        job->c.bulk_requests++;
-        job->c.bytes_sent += body.len;
-        if (attempt > 1)
-            job->c.bulk_retries++;
-        if (res.outcome == ES_BULK_THROTTLED)
-            job->c.throttles++;
-        pthread_mutex_unlock(&job->lock);
-        if (rc && res.outcome == ES_BULK_TOO_LARGE && n > 1) {
-            /* too large for the cluster's http.max_content_length: halve */
-            size_t half = n / 2;
-            rc = send_items(job, es, rs, b, idx, half, err);
-            if (!rc)
-                rc = send_items(job, es, rs, b, idx + half, n - half, err);
-            goto out;
-        }
-        if (rc && (res.request_retryable || res.outcome == ES_BULK_BAD_ANSWER)) {
-            /* sending the same index actions again is harmless: same _id, same document */
-            whole_retry = 1;
-            costly = res.outcome == ES_BULK_TRANSPORT;
-        } else if (rc) {
-            goto out; /* the index refuses the request itself: fatal */
-        } else if (res.nitems != n) {
-            rc = ddb2es_failf(err, DDB2ES_E_PROTOCOL,
-                              "Elasticsearch answered a bulk of %zu documents with %zu results", n, res.nitems);
-            goto out;
-        }
-        if (whole_retry) {
-            long delay = retry_next_delay(rs, attempt, costly);
-            if (delay < 0) {
-                char prev[DDB2ES_ERR_MSG_MAX];
-                snprintf(prev, sizeof(prev), "%s", err->message);
-                ddb2es_failf(err, rc, "%s (gave up after %d attempts)", prev, attempt);
-                goto out;
-            }
-            nap(job, delay);
-            continue;
-        }
-        retry_success(rs);
-        pthread_mutex_lock(&job->lock);
-        if (!res.have_items) {
-            /* "errors": false: every document was written */
-            for (size_t k = 0; k < n; k++) {
-                job->c.indexed++;
-                resolve_locked(job, &b->items[idx[k]]);
-            }
-            pthread_mutex_unlock(&job->lock);
-            break;
-        }
-        for (size_t k = 0; k < n; k++) {
-            const struct es_bulk_item *r = &res.items[k];
-            if (!r->failed) {
-                job->c.indexed++;
-                resolve_locked(job, &b->items[idx[k]]);
-            } else if (r->status == 409) {
-                job->c.newer_in_index++;
-                resolve_locked(job, &b->items[idx[k]]);
-            } else if (r->status == 429 || r->status >= 500) {
-                if (r->status == 429)
-                    job->c.throttles++;
-                retry[nretry++] = idx[k];
-            } else {
-                job->c.failed++;
-                resolve_locked(job, &b->items[idx[k]]);
-                pthread_mutex_unlock(&job->lock);
-                {
-                    const char *doc;
-                    size_t dl;
-                    char *id = item_id(b, idx[k]);
-                    item_doc(b, idx[k], &doc, &dl);
-                    dead_letter(job, id, r->error_type, r->reason, r->status, doc, dl, "document");
-                    free(id);
-                }
-                pthread_mutex_lock(&job->lock);
-            }
-        }
-        job->c.retried_docs += nretry;
-        pthread_mutex_unlock(&job->lock);
-        if (nretry == 0)
-            break;
-        {
-            long delay = retry_next_delay(rs, attempt, 0);
-            if (delay < 0) {
-                /* the index keeps refusing these documents: keep them, count them, go on */
-                pthread_mutex_lock(&job->lock);
-                for (size_t k = 0; k < nretry; k++) {
-                    job->c.failed++;
-                    resolve_locked(job, &b->items[retry[k]]);
-                }
-                pthread_mutex_unlock(&job->lock);
-                for (size_t k = 0; k < nretry; k++) {
-                    const char *doc;
-                    size_t dl;
-                    char *id = item_id(b, retry[k]);
-                    item_doc(b, retry[k], &doc, &dl);
-                    dead_letter(job, id, "retries_exhausted",
-                                "the index kept rejecting this document (429/5xx) after every retry", 429, doc,
-                                dl, "document");
-                    free(id);
-                }
-                break;
-            }
-            nap(job, delay);
-        }
-        memcpy(idx, retry, nretry * sizeof(*idx));
-        n = nretry;
-    }
-    rc = DDB2ES_OK;
-out:
-    es_bulk_result_free(&res);
-    dbuf_free(&body);
-    free(retry);
-    return rc;
-}
-
-struct sender_arg {
-    struct sync_job *job;
-    int number;
-};
-
-static struct es_client *make_es(struct sync_job *job, struct ddb2es_error *err)
-{
-    struct es_options eo;
-
-    memset(&eo, 0, sizeof(eo));
-    eo.url = job->o.es_url;
-    eo.username = job->o.es_username;
-    eo.password = job->o.es_password;
-    eo.ca_file = job->o.es_ca_file;
-    eo.connect_timeout_ms = job->o.connect_timeout_ms;
-    eo.timeout_ms = job->o.timeout_ms;
-    if (job->o.es_sigv4) {
-        eo.aws_creds = job->o.creds;
-        eo.aws_region = job->o.region;
-        eo.aws_service = job->o.es_aws_service;
-    }
-    return es_client_new(&eo, err);
-}
-
-static void *sender_main(void *arg)
-{
-    struct sender_arg *sa = arg;
-    struct sync_job *job = sa->job;
-    struct ddb2es_error err;
-    struct retry_policy rp;
-    struct retry_state rs;
-    struct es_client *es;
-    struct batch *b;
-    size_t *idx = NULL, idxcap = 0;
-
-    ddb2es_error_clear(&err);
-    retry_policy_default(&rp);
-    if (job->o.max_attempts > 0)
-        rp.max_attempts = job->o.max_attempts;
-    retry_state_init(&rs, &rp, (uint64_t)sa->number * 7919u + 17u);
-    es = make_es(job, &err);
-    if (!es) {
-        job_fail(job, &err);
-        free(sa);
-        /* keep draining so scanners never block on a full queue */
-        while ((b = queue_pop(&job->q)))
-            batch_free(b);
-        thread_ended(job, &job->senders_left);
-        return NULL;
-    }
-    while ((b = queue_pop(&job->q))) {
-        if (atomic_load(&job->aborting)) {
-            batch_free(b);
-            continue;
-        }
-        if (b->n > idxcap) {
-            size_t *p = realloc(idx, b->n * sizeof(*idx));
-            if (!p) {
-                ddb2es_failf(&err, DDB2ES_E_NOMEM, "out of memory sending a bulk");
-                job_fail(job, &err);
-                batch_free(b);
-                continue;
-            }
-            idx = p;
-            idxcap = b->n;
-        }
-        for (size_t i = 0; i < b->n; i++)
-            idx[i] = i;
-        if (send_items(job, es, &rs, b, idx, b->n, &err) && !atomic_load(&job->aborting))
-            job_fail(job, &err);
-        batch_free(b);
-    }
-    free(idx);
-    es_client_free(es);
-    free(sa);
-    thread_ended(job, &job->senders_left);
-    return NULL;
-}
-
-/* ---- scanners ----------------------------------------------------------- */
-
-struct scanner {
-    struct sync_job *job;
-    int number;
-    struct ddb_client *ddb;
-    struct batch *cur;
-    struct dbuf doc, id, line;
-};
-
-static struct batch *batch_new(void)
-{
-    struct batch *b = calloc(1, sizeof(*b));
-
-    if (b)
-        dbuf_init(&b->body);
-    return b;
-}
-
-static int flush_batch(struct scanner *sc)
-{
-    struct sync_job *job = sc->job;
-    struct batch *b = sc->cur;
-
-    sc->cur = NULL;
-    if (!b || b->n == 0) {
-        batch_free(b);
-        return 0;
-    }
-    if (queue_push(&job->q, b, &job->aborting)) {
-        batch_free(b);
-        return -1;
-    }
-    return 0;
-}
-
-/* Appends one mapped document to the current batch, flushing when full. */
-static int add_doc(struct scanner *sc, struct segment *seg, struct page_rec *page, long long version,
-                   struct ddb2es_error *err)
-{
-    struct sync_job *job = sc->job;
-    struct batch *b = sc->cur;
-    size_t off;
-    int rc;
-
-    if (!b) {
-        b = sc->cur = batch_new();
-        if (!b)
-            return DDB2ES_E_NOMEM;
-    }
-    if (b->n == b->cap) {
-        size_t ncap = b->cap ? b->cap * 2 : 256;
-        struct batch_item *p = realloc(b->items, ncap * sizeof(*p));
-        if (!p)
-            return DDB2ES_E_NOMEM;
-        b->items = p;
-        b->cap = ncap;
-    }
-    off = b->body.len;
-    rc = es_bulk_index(&b->body, job->o.index, dbuf_cstr(&sc->id), version, sc->doc.data, sc->doc.len, err);
-    if (rc)
-        return rc;
-    b->items[b->n].off = off;
-    b->items[b->n].len = b->body.len - off;
-    b->items[b->n].page = page;
-    b->items[b->n].seg = seg;
-    b->n++;
-    if (b->body.len >= job->o.bulk_bytes || b->n >= job->o.bulk_docs)
-        return flush_batch(sc) ? DDB2ES_E_CANCELLED : DDB2ES_OK;
-    return DDB2ES_OK;
-}
-
-/* Maps and batches the items of one page. Returns a fatal status or 0. */
-static int process_page(struct scanner *sc, struct segment *seg, struct ddb_scan_page *pg, struct page_rec *page)
-{
-    struct sync_job *job = sc->job;
-    struct entity_map_opts mo;
-    struct ddb2es_error merr;
-    size_t i;
-    json_t *item;
-    int rc;
-
-    memset(&mo, 0, sizeof(mo));
-    mo.now = (time_t)util_now_wall();
-    json_array_foreach(pg->items, i, item) {
-        long long version = -1;
-
-        dbuf_reset(&sc->doc);
-        dbuf_reset(&sc->id);
-        ddb2es_error_clear(&merr);
-        rc = entity_map_item(job->o.entity, item, &mo, &sc->doc, &sc->id, &merr);
-        if (rc == DDB2ES_OK && job->o.external_version) {
-            rc = entity_item_version(job->o.entity, item, &version, &merr);
-            if (rc == DDB2ES_E_NOTFOUND)
-                rc = ddb2es_failf(&merr, DDB2ES_E_MAPPING,
-                                  "%s: no version attribute '%s' for --external-version", dbuf_cstr(&sc->id),
-                                  entity_version_attribute(job->o.entity) ? entity_version_attribute(job->o.entity)
-                                                                          : "(the entity names none)");
-        }
-        if (rc == DDB2ES_E_NOMEM)
-            return rc;
-        if (rc) {
-            char *raw = json_dumps(item, JSON_COMPACT);
-            pthread_mutex_lock(&job->lock);
-            job->c.map_failed++;
-            pthread_mutex_unlock(&job->lock);
-            dead_letter(job, sc->id.len ? dbuf_cstr(&sc->id) : NULL, "mapping", merr.message, 0, raw,
-                        raw ? strlen(raw) : 0, "item");
-            free(raw);
-            continue;
-        }
-        pthread_mutex_lock(&job->lock);
-        job->c.mapped++;
-        page->pending++;
-        pthread_mutex_unlock(&job->lock);
-        rc = add_doc(sc, seg, page, version, &merr);
-        if (rc == DDB2ES_E_USAGE) {
-            /* the id or document cannot travel in a bulk (e.g. an id over 512 bytes): keep it aside */
-            char *raw = json_dumps(item, JSON_COMPACT);
-            pthread_mutex_lock(&job->lock);
-            job->c.mapped--;
-            job->c.map_failed++;
-            page->pending--;
-            pthread_mutex_unlock(&job->lock);
-            dead_letter(job, sc->id.len ? dbuf_cstr(&sc->id) : NULL, "mapping", merr.message, 0, raw,
-                        raw ? strlen(raw) : 0, "item");
-            free(raw);
-            continue;
-        }
-        if (rc)
-            return rc;
-    }
-    return DDB2ES_OK;
-}
-
-/* Scans one segment from its start key to its end (or until stopped). */
-static int scan_segment(struct scanner *sc, struct segment *seg, struct ddb2es_error *err)
-{
-    struct sync_job *job = sc->job;
-    struct ddb_scan_request req;
-    json_t *key = seg->start_key ? json_incref(seg->start_key) : NULL;
-    int rc = DDB2ES_OK;
-
-    memset(&req, 0, sizeof(req));
-    req.table = job->o.table;
-    req.total_segments = job->c.total_segments;
-    req.segment = seg->number;
-    for (;;) {
-        struct ddb_scan_page pg;
-        struct page_rec *page;
-        const struct ddb_stats *st;
-        unsigned long long before_req, before_retry, before_thr;
-
-        wait_if_paused(sc->job);
-        if (stopping(job))
-            break;
-        pthread_mutex_lock(&job->lock);
-        req.limit = job->scan_limit;
-        if (job->rate_docs > 0) {
-            /* small pages keep a rate limit smooth */
-            int lim = (int)(job->rate_docs / 4.0 / (job->nscanners ? job->nscanners : 1));
-            if (lim < 10)
-                lim = 10;
-            if (lim < req.limit)
-                req.limit = lim;
-        }
-        pthread_mutex_unlock(&job->lock);
-        req.exclusive_start_key = key;
-        st = ddb_client_stats(sc->ddb);
-        before_req = st->requests;
-        before_retry = st->retries;
-        before_thr = st->throttles;
-        rc = ddb_scan(sc->ddb, &req, &pg, err);
-        pthread_mutex_lock(&job->lock);
-        job->c.ddb_requests += st->requests - before_req;
-        job->c.ddb_retries += st->retries - before_retry;
-        job->c.throttles += st->throttles - before_thr;
-        pthread_mutex_unlock(&job->lock);
-        if (rc)
-            break;
-        page = calloc(1, sizeof(*page));
-        if (!page) {
-            ddb_scan_page_free(&pg);
-            rc = ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory scanning");
-            break;
-        }
-        page->last_key = pg.last_key ? json_deep_copy(pg.last_key) : NULL;
-        pthread_mutex_lock(&job->lock);
-        if (seg->tail)
-            seg->tail->next = page;
-        else
-            seg->head = page;
-        seg->tail = page;
-        seg->started = 1;
-        job->c.scanned += json_array_size(pg.items);
-        job->c.consumed_rcu += pg.consumed;
-        pthread_mutex_unlock(&job->lock);
-
-        rc = process_page(sc, seg, &pg, page);
-        /* seal: the page can now be resolved once its pending documents are */
-        pthread_mutex_lock(&job->lock);
-        page->sealed = 1;
-        page->pending++;  /* a guard count, released below through the common path */
-        {
-            struct batch_item guard = {0, 0, page, seg};
-            resolve_locked(job, &guard);
-        }
-        pthread_mutex_unlock(&job->lock);
-        {
-            size_t nitems = json_array_size(pg.items);
-            double consumed = pg.consumed;
-            json_decref(key);
-            key = pg.last_key ? json_incref(pg.last_key) : NULL;
-            ddb_scan_page_free(&pg);
-            if (rc)
-                break;
-            rate_take(job, (double)nitems, 0);
-            rate_take(job, consumed, 1);
-        }
-        if (!key)
-            break;
-    }
-    json_decref(key);
-    if (rc == DDB2ES_E_CANCELLED)
-        rc = DDB2ES_OK;
-    return rc;
-}
-
-static void *scanner_main(void *arg)
-{
-    struct scanner *sc = arg;
-    struct sync_job *job = sc->job;
-    struct ddb2es_error err;
-    struct ddb_options dop;
-    struct retry_policy rp;
-
-    ddb2es_error_clear(&err);
-    retry_policy_default(&rp);
-    if (job->o.max_attempts > 0)
-        rp.max_attempts = job->o.max_attempts;
-    memset(&dop, 0, sizeof(dop));
-    dop.region = job->o.region;
-    dop.endpoint = job->o.ddb_endpoint;
-    dop.creds = job->o.creds;
-    dop.ca_file = job->o.ca_file;
-    dop.timeout_ms = job->o.timeout_ms;
-    dop.retry = &rp;
-    dop.seed = (uint64_t)sc->number + 1;
-    sc->ddb = ddb_client_new(&dop, &err);
-    if (!sc->ddb) {
-        job_fail(job, &err);
-        goto out;
-    }
-    for (;;) {
-        struct segment *seg = NULL;
-        int rc;
-
-        pthread_mutex_lock(&job->lock);
-        while (job->next_segment < job->nsegments && job->segs[job->next_segment].done)
-            job->next_segment++;
-        if (job->next_segment < job->nsegments && !stopping(job))
-            seg = &job->segs[job->next_segment++];
-        pthread_mutex_unlock(&job->lock);
-        if (!seg)
-            break;
-        rc = scan_segment(sc, seg, &err);
-        if (rc == DDB2ES_E_NOMEM && !err.message[0])
-            ddb2es_failf(&err, rc, "out of memory mapping items");
-        if (rc) {
-            job_fail(job, &err);
-            break;
-        }
-    }
-    /* hand over what is batched, also when cancelling: those pages were read */
-    if (!atomic_load(&job->aborting))
-        flush_batch(sc);
-out:
-    batch_free(sc->cur);
-    sc->cur = NULL;
-    ddb_client_free(sc->ddb);
-    dbuf_free(&sc->doc);
-    dbuf_free(&sc->id);
-    dbuf_free(&sc->line);
-    free(sc);
-    thread_ended(job, &job->scanners_left);
-    return NULL;
 }
 
 /* ---- supervisor --------------------------------------------------------- */
@@ -1113,7 +331,7 @@ static void wait_threads(struct sync_job *job, int *left, double *last_ckpt)
         pthread_mutex_unlock(&job->lock);
         sample_rate(job);
         if (util_now_mono() - *last_ckpt >= 1.0) {
-            checkpoint_write(job, 0);
+            pl_checkpoint_write(job, 0);
             *last_ckpt = util_now_mono();
         }
         pthread_mutex_lock(&job->lock);
@@ -1133,12 +351,12 @@ static void *supervisor_main(void *arg)
     wait_threads(job, &job->scanners_left, &last_ckpt);
     for (i = 0; i < job->nscanners; i++)
         pthread_join(job->scanners[i], NULL);
-    queue_close(&job->q);
+    pl_queue_close(&job->q);
     wait_threads(job, &job->senders_left, &last_ckpt);
     for (i = 0; i < job->nsenders; i++)
         pthread_join(job->senders[i], NULL);
     sample_rate(job);
-    checkpoint_write(job, 1);
+    pl_checkpoint_write(job, 1);
     pthread_mutex_lock(&job->lock);
     if (job->has_fatal)
         job->c.state = SYNC_FAILED;
@@ -1188,7 +406,7 @@ static void job_destroy(struct sync_job *job)
     free(job->segs);
     for (struct batch *b = job->q.head; b;) {
         struct batch *n = b->next;
-        batch_free(b);
+        pl_batch_free(b);
         b = n;
     }
     if (job->dead_letter)
@@ -1256,7 +474,7 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
         job->o.bulk_bytes = DEFAULT_BULK_BYTES;
     if (job->o.bulk_docs == 0)
         job->o.bulk_docs = DEFAULT_BULK_DOCS;
-    queue_init(&job->q, (size_t)job->o.concurrency * 2);
+    pl_queue_init(&job->q, (size_t)job->o.concurrency * 2);
     job->rate_docs = opts->max_docs_per_sec;
     job->rate_rcu = opts->max_rcu_per_sec;
     job->c.state = SYNC_STARTING;
@@ -1300,7 +518,7 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
             rc = ddb2es_failf(err, DDB2ES_E_USAGE, "--resume needs a checkpoint file");
             goto out;
         }
-        rc = checkpoint_load(job, err);
+        rc = pl_checkpoint_load(job, err);
         if (rc)
             goto out;
         for (i = 0; i < job->nsegments; i++)
@@ -1313,7 +531,7 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
     }
     if (opts->checkpoint_path && !opts->resume) {
         job->ckpt_dirty = 1;
-        checkpoint_write(job, 1);
+        pl_checkpoint_write(job, 1);
         if (job->has_fatal) {
             rc = ddb2es_failf(err, job->fatal.status, "%s", job->fatal.message);
             goto out;
@@ -1330,16 +548,26 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
     job->c.state = SYNC_RUNNING;
     for (i = 0; i < job->nsenders; i++) {
         struct sender_arg *sa = calloc(1, sizeof(*sa));
-        if (!sa || pthread_create(&job->senders[i], NULL, sender_main, sa) != 0) {
-            free(sa);
-            rc = ddb2es_failf(err, DDB2ES_E_INTERNAL, "cannot start a sender thread");
+        if (!sa) {
+            rc = ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory starting a sender thread");
             job->nsenders = i;
             break;
         }
         sa->job = job;
         sa->number = i;
+        pthread_mutex_lock(&job->lock);
+        job->senders_left++;
+        pthread_mutex_unlock(&job->lock);
+        if (pthread_create(&job->senders[i], NULL, pl_sender_main, sa) != 0) {
+            pthread_mutex_lock(&job->lock);
+            job->senders_left--;
+            pthread_mutex_unlock(&job->lock);
+            free(sa);
+            rc = ddb2es_failf(err, DDB2ES_E_INTERNAL, "cannot start a sender thread");
+            job->nsenders = i;
+            break;
+        }
     }
-    job->senders_left = job->nsenders;
     if (!rc) {
         for (i = 0; i < job->nscanners; i++) {
             struct scanner *sc = calloc(1, sizeof(*sc));
@@ -1355,7 +583,7 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
             pthread_mutex_lock(&job->lock);
             job->scanners_left++;
             pthread_mutex_unlock(&job->lock);
-            if (pthread_create(&job->scanners[i], NULL, scanner_main, sc) != 0) {
+            if (pthread_create(&job->scanners[i], NULL, pl_scanner_main, sc) != 0) {
                 pthread_mutex_lock(&job->lock);
                 job->scanners_left--;
                 pthread_mutex_unlock(&job->lock);
@@ -1371,7 +599,7 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
     if (rc) {
         /* stop what started, then report */
         atomic_store(&job->aborting, 1);
-        queue_close(&job->q);
+        pl_queue_close(&job->q);
         for (i = 0; i < job->nscanners; i++)
             pthread_join(job->scanners[i], NULL);
         for (i = 0; i < job->nsenders; i++)
@@ -1381,7 +609,7 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
     if (pthread_create(&job->supervisor, NULL, supervisor_main, job) != 0) {
         /* without a supervisor nobody would close the queue: stop here */
         atomic_store(&job->aborting, 1);
-        queue_close(&job->q);
+        pl_queue_close(&job->q);
         for (i = 0; i < job->nscanners; i++)
             pthread_join(job->scanners[i], NULL);
         for (i = 0; i < job->nsenders; i++)
@@ -1412,7 +640,7 @@ void sync_snapshot(struct sync_job *job, struct sync_snapshot *out)
     else
         ddb2es_error_clear(&out->error);
     pthread_mutex_unlock(&job->lock);
-    out->queued_batches = queue_len(&job->q);
+    out->queued_batches = pl_queue_len(&job->q);
     out->eta_seconds = -1;
     share = out->total_segments > 0
                 ? (double)(out->segment_last - out->segment_first + 1) / (double)out->total_segments
@@ -1539,3 +767,4 @@ int sync_worker_range(int index, int workers, int total, int *first, int *last, 
     *last = *first + base + (index < extra ? 1 : 0) - 1;
     return DDB2ES_OK;
 }
+
