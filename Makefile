@@ -47,6 +47,9 @@ else
 Q := @
 endif
 
+# keep the test objects between runs (they are intermediate files of a chain)
+.SECONDARY:
+
 .PHONY: all test unit check asan tsan demo bench fuzz lint clean deps install
 
 all: $(BIN)
