@@ -51,6 +51,7 @@ static void sync_usage(FILE *out)
             "  --max-rcu N           at most N read capacity units per second\n"
             "  --checkpoint FILE     save progress to FILE; with --resume continue from it\n"
             "  --resume              continue from --checkpoint\n"
+            "  --resume-if-present   continue from --checkpoint when it exists, else start (for retried jobs)\n"
             "  --dead-letter FILE    where refused documents go (NDJSON; default under\n"
             "                        $XDG_STATE_HOME/ddb2es/dead-letter/, created on the first failure)\n"
             "  --external-version    send the entity's version with version_type=external_gte,\n"
@@ -69,7 +70,7 @@ static void sync_usage(FILE *out)
 enum { OPT_SEGMENTS = 256, OPT_RANGE, OPT_WORKERS, OPT_CONCURRENCY, OPT_BULK_BYTES, OPT_BULK_DOCS,
        OPT_SCAN_LIMIT, OPT_MAX_RATE, OPT_MAX_RCU, OPT_CHECKPOINT, OPT_RESUME, OPT_DEAD_LETTER, OPT_EXT_VERSION,
        OPT_MAX_ATTEMPTS, OPT_PROGRESS, OPT_SUMMARY, OPT_CONFIG, OPT_ENTITY, OPT_EVENT, OPT_CONFIRM,
-       OPT_FAST_LOAD, OPT_ALIAS, OPT_DELETE_OLD };
+       OPT_FAST_LOAD, OPT_ALIAS, OPT_DELETE_OLD, OPT_RESUME_IF };
 
 static const struct option sync_opts[] = {
     {"env", required_argument, NULL, 'e'},
@@ -90,6 +91,7 @@ static const struct option sync_opts[] = {
     {"max-rcu", required_argument, NULL, OPT_MAX_RCU},
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"resume", no_argument, NULL, OPT_RESUME},
+    {"resume-if-present", no_argument, NULL, OPT_RESUME_IF},
     {"dead-letter", required_argument, NULL, OPT_DEAD_LETTER},
     {"external-version", no_argument, NULL, OPT_EXT_VERSION},
     {"fast-load", no_argument, NULL, OPT_FAST_LOAD},
@@ -109,7 +111,7 @@ struct sync_cli {
     struct sync_options so;
     const char *env, *config, *entity, *summary, *range, *event, *confirm, *alias;
     int workers;
-    int fast_load, delete_old;
+    int fast_load, delete_old, resume_if_present;
     enum progress_mode pmode;
     struct legacy_request legacy;   /* from --event or the old environment variables */
     int legacy_mode;
@@ -184,6 +186,7 @@ static int parse_args(int argc, char **argv, struct sync_cli *a)
             break;
         case OPT_CHECKPOINT: a->so.checkpoint_path = optarg; break;
         case OPT_RESUME: a->so.resume = 1; break;
+        case OPT_RESUME_IF: a->resume_if_present = 1; break;
         case OPT_DEAD_LETTER: a->so.dead_letter_path = optarg; break;
         case OPT_EXT_VERSION: a->so.external_version = 1; break;
         case OPT_FAST_LOAD: a->fast_load = 1; break;
@@ -271,8 +274,10 @@ static int resolve_request(struct sync_cli *a)
         sync_usage(stderr);
         return EXIT_USAGE;
     }
-    if (a->so.resume && !a->so.checkpoint_path)
+    if ((a->so.resume || a->resume_if_present) && !a->so.checkpoint_path)
         return cli_fail(EXIT_USAGE, "--resume needs --checkpoint FILE");
+    if (a->resume_if_present && access(a->so.checkpoint_path, F_OK) == 0)
+        a->so.resume = 1;
     if (a->delete_old && !a->alias)
         return cli_fail(EXIT_USAGE, "--delete-old goes with --alias NAME");
     if (a->alias && a->so.resume)
