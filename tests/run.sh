@@ -36,16 +36,24 @@ if [ $list -eq 1 ]; then printf '%s\n' "${tests[@]}"; exit 0; fi
 
 total_pass=0; total_fail=0; failed_tests=()
 log_dir="$BUILD/test-logs"; mkdir -p "$log_dir"
-for t in "${tests[@]}"; do
-  name=${t##*/}; log="$log_dir/$name.log"
+
+# Runs one test into its log and writes "rc seconds" beside it.
+run_one() {
+  local t=$1 name=${1##*/} log="$log_dir/${1##*/}.log" start rc
   start=$(date +%s)
   case "$t" in
-    *.py) "$PYTHON" "$t" >"$log" 2>&1; rc=$?;;
-    *.sh) bash "$t" >"$log" 2>&1; rc=$?;;
-    *)    "$t" >"$log" 2>&1; rc=$?;;
+    *.py) timeout -k 10 "$TEST_TIMEOUT" "$PYTHON" "$t" >"$log" 2>&1; rc=$?;;
+    *.sh) timeout -k 10 "$TEST_TIMEOUT" bash "$t" >"$log" 2>&1; rc=$?;;
+    *)    timeout -k 10 "$TEST_TIMEOUT" "$t" >"$log" 2>&1; rc=$?;;
   esac
-  secs=$(( $(date +%s) - start ))
-  p=0; f=0
+  [ "$rc" -eq 124 ] && echo "test killed after ${TEST_TIMEOUT}s (TEST_TIMEOUT)" >>"$log"
+  echo "$rc $(( $(date +%s) - start ))" >"$log.rc"
+}
+
+# Reads a finished test's counts and prints its line.
+report_one() {
+  local t=$1 name=${1##*/} log="$log_dir/${1##*/}.log" rc secs p=0 f=0 line
+  read -r rc secs <"$log.rc"
   case "$t" in
     *.py|*.sh)
       line=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
@@ -66,7 +74,26 @@ for t in "${tests[@]}"; do
   else
     printf 'ok   %-40s %4d passed %3d failed %4ds\n' "$name" "$p" "$f" "$secs"
   fi
+}
+
+# Unit tests one after the other (they take a second); the slower scripts run
+# $JOBS at a time (default: the number of cores), each with its own servers on
+# its own ports. Lines are printed in a fixed order whatever finishes first.
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+TEST_TIMEOUT=${TEST_TIMEOUT:-420}  # a hung test fails instead of eating the CI budget
+running=0
+for t in "${tests[@]}"; do
+  rm -f "$log_dir/${t##*/}.log.rc"
+  case "$t" in
+    *.py|*.sh)
+      run_one "$t" &
+      running=$((running + 1))
+      if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi;;
+    *) run_one "$t";;
+  esac
 done
+wait
+for t in "${tests[@]}"; do report_one "$t"; done
 echo
 [ ${#failed_tests[@]} -gt 0 ] && printf 'failed: %s\n' "${failed_tests[*]}"
 echo "$total_pass passed, $total_fail failed"
