@@ -28,9 +28,12 @@ enum {
 /* X(name, function, one-line summary): the command table and `ddb2es help`. */
 #define CLI_COMMANDS(X)                                                                     \
     X(sync, cmd_sync, "copy a DynamoDB table into an Elasticsearch index")                  \
+    X(preview, cmd_preview, "show the documents a sync would write and what it would change")  \
     X(entities, cmd_entities, "list the entities and the tables they match")                 \
     X(tables, cmd_tables, "list the DynamoDB tables of an environment")                      \
-    X(envs, cmd_envs, "list the environments of the configuration")
+    X(envs, cmd_envs, "list the environments of the configuration")                         \
+    X(orphans, cmd_orphans, "list (or delete) the documents whose item is gone from the table") \
+    X(verify, cmd_verify, "check that an index holds exactly its table")
 
 #define CLI_X_DECL(name, fn, help) int fn(int argc, char **argv);
 CLI_COMMANDS(CLI_X_DECL)

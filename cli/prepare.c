@@ -1,62 +1,43 @@
 /* prepare.c - getting the target index ready before a sync writes to it. */
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-
-/* Reads a whole small file; NULL when it cannot be read. Caller frees. */
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    struct dbuf b = DBUF_INIT;
-    char chunk[8192];
-    size_t n;
-
-    if (!f)
-        return NULL;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (dbuf_append(&b, chunk, n)) {
-            fclose(f);
-            dbuf_free(&b);
-            return NULL;
-        }
-    fclose(f);
-    return dbuf_detach(&b);
-}
+#include "ddb2es/indexdef.h"
 
 int cli_prepare_index(const struct cli_context *ctx, struct es_client *es, const char *index,
                       const struct entity *e, int must_create)
 {
+    struct indexdef_report r;
     struct ddb2es_error err;
-    const char *def_path = entity_index_path(e);
-    bool exists = false, already = false;
-    char *def = NULL;
-    int code = EXIT_ALL_OK;
+    struct dbuf text = DBUF_INIT;
+    int rc, code = EXIT_ALL_OK;
 
     (void)ctx;
     ddb2es_error_clear(&err);
-    if (es_index_exists(es, index, &exists, &err)) {
+    indexdef_report_init(&r);
+    rc = indexdef_prepare(es, index, e, 1, &r, &err);
+    if (rc) {
         cli_error(&err);
-        return EXIT_USAGE;
+        code = cli_exit_for(rc);
+        goto out;
     }
-    if (exists) {
-        if (must_create)
-            return cli_fail(EXIT_USAGE, "index %s exists already; choose another alias name", index);
-        return EXIT_ALL_OK;
+    if (must_create && r.index_exists) {
+        code = cli_fail(EXIT_USAGE, "index %s exists already; choose another alias name", index);
+        goto out;
     }
-    if (def_path)
-        def = read_text(def_path);
-    if (def_path && !def)
-        return cli_fail(EXIT_USAGE, "cannot read the index definition %s of entity %s", def_path, entity_name(e));
-    if (es_index_create(es, index, def ? def : "{}", &already, &err)) {
-        cli_error(&err);
-        code = EXIT_USAGE;
-    } else if (!already) {
-        fprintf(stderr, "ddb2es: created index %s %s\n", index,
-                def ? "from the entity's index definition" : "with dynamic mapping (the entity names no definition)");
+    /* one "ddb2es: " line per sentence: created / matches / differs + each difference / dynamic */
+    if (indexdef_report_describe(&r, &text) == DDB2ES_OK) {
+        const char *p = dbuf_cstr(&text);
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            fprintf(stderr, "ddb2es: %.*s\n", (int)n, p);
+            p += n + (nl ? 1 : 0);
+        }
     }
-    free(def);
+out:
+    dbuf_free(&text);
+    indexdef_report_free(&r);
     return code;
 }

@@ -110,9 +110,14 @@ static int process_page(struct scanner *sc, struct segment *seg, struct ddb_scan
             return rc;
         if (rc) {
             char *raw = json_dumps(item, JSON_COMPACT);
+            struct ddb2es_error ierr;
             pthread_mutex_lock(&job->lock);
             job->c.map_failed++;
             pthread_mutex_unlock(&job->lock);
+            /* the mapping left the id buffer empty: read the id alone, when it is readable */
+            dbuf_reset(&sc->id);
+            if (entity_item_id(job->o.entity, item, &sc->id, &ierr) != DDB2ES_OK)
+                dbuf_reset(&sc->id);
             pl_dead_letter(job, sc->id.len ? dbuf_cstr(&sc->id) : NULL, "mapping", merr.message, 0, raw,
                         raw ? strlen(raw) : 0, "item");
             free(raw);

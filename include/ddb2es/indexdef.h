@@ -10,9 +10,12 @@
  *     preview, reported as "will be created");
  *   - existing, with a definition: its GET _mapping is compared with the
  *     definition's mappings and every difference is listed;
- *   - no definition file: nothing is created or compared; Elasticsearch maps
- *     the fields dynamically from the first documents (what the old .NET job
- *     relied on), and the report says so.
+ *   - no definition file: nothing is compared, and a missing index is
+ *     created empty (default settings, no mapping), which is what
+ *     Elasticsearch's auto-creation would do on the first document (what the
+ *     old .NET job relied on) but also works for an empty table or a cluster
+ *     with action.auto_create_index off: the fields are mapped dynamically
+ *     from the documents, and the report says so.
  *
  * "Covers" means: every field the definition maps exists in the index with
  * the same type, the same analyzers (by name: analyzer, search_analyzer,
@@ -39,6 +42,7 @@
 
 #include <jansson.h>
 
+#include "ddb2es/buf.h"
 #include "ddb2es/error.h"
 
 struct entity;     /* ddb2es/entity.h */
@@ -83,7 +87,7 @@ enum indexdef_diff_kind {
 /* One difference. Strings owned by the report. */
 struct indexdef_diff {
     enum indexdef_diff_kind kind;
-    char *path;        /* field path: "tenures.uprn", "id.keyword" (a multi-field), "a[\"x.y\"]" */
+    char *path;        /* field path: "tenures.uprn", "id.keyword" (a multi-field) */
     char *what;        /* "type", or the parameter: "analyzer", "format", ... */
     char *expected;    /* what the definition says: "keyword", "english", "true" */
     char *actual;      /* what the index has: "text", "default"; NULL when the field is missing */
@@ -96,7 +100,8 @@ enum indexdef_outcome {
     INDEXDEF_CREATED,         /* the index was missing and has been created from the definition */
     INDEXDEF_EXISTS_MATCHES,  /* the index exists and its mapping covers the definition */
     INDEXDEF_EXISTS_DIFFERS,  /* the index exists and its mapping lacks or contradicts some fields */
-    INDEXDEF_NO_DEFINITION,   /* no definition file: fields are mapped dynamically (see index_exists) */
+    INDEXDEF_NO_DEFINITION,   /* no definition file: fields are mapped dynamically (see index_exists,
+                                 created) */
 };
 
 /* Short name of an outcome ("exists-differs"). A constant. */
@@ -106,6 +111,7 @@ const char *indexdef_outcome_name(enum indexdef_outcome o);
 struct indexdef_report {
     enum indexdef_outcome outcome;
     bool index_exists;        /* the target existed when looked at (before any creation) */
+    bool created;             /* this call created it (CREATED, or NO_DEFINITION created empty) */
     char *index;              /* the target as given; owned */
     char *concrete_index;     /* the index behind an alias (== index when not an alias); NULL when
                                  the index does not exist; owned */
@@ -135,7 +141,8 @@ int indexdef_compare(const json_t *def, const json_t *idx, struct indexdef_repor
  * Looks at index `index` (a name or an alias; borrowed) for entity `e`
  * (borrowed; its definition file is entity_index_path(e)) and fills *out
  * (reset first; the caller inits and frees it):
- *   - no definition file:      NO_DEFINITION (nothing created or compared)
+ *   - no definition file:      NO_DEFINITION (nothing compared); a missing
+ *                              index is created empty when create_if_missing
  *   - missing index:           WILL_CREATE when create_if_missing is 0, else
  *                              creates it (PUT with the definition) -> CREATED;
  *                              if another process created it meanwhile, it is
@@ -158,7 +165,10 @@ int indexdef_prepare(struct es_client *es, const char *index, const struct entit
  *   "index 'tenures' (behind alias 't') exists and its mapping covers ..."
  *   "index 'tenures' exists but its mapping differs from ... in 2 fields:"
  *   "  startOfTenureDate: expected type date, index has text"   (one line per difference)
- *   "no index definition at ...: Elasticsearch will map the fields dynamically ..."
+ *   "index 'rooms' does not exist and there is no index definition at ...:
+ *    Elasticsearch will create it with the first documents and map their fields dynamically"
+ *   "index 'rooms' did not exist: created empty, with no index definition at ...
+ *    Elasticsearch maps the fields dynamically"
  * DDB2ES_OK or DDB2ES_E_NOMEM.
  */
 int indexdef_report_describe(const struct indexdef_report *r, struct dbuf *out);
