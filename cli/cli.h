@@ -39,6 +39,9 @@ enum {
 CLI_COMMANDS(CLI_X_DECL)
 #undef CLI_X_DECL
 
+/* The interactive console (tui/tui.c): `ddb2es` alone or `ddb2es console [--config FILE]`. */
+int tui_main(int argc, char **argv);
+
 /* Everything a command needs about "where": filled by cli_context_open. */
 struct cli_context {
     struct ddb2es_config *cfg;          /* owned */

@@ -138,13 +138,20 @@ static void progress_line(const struct orphans_snapshot *s)
 
 static void progress_json(const struct orphans_snapshot *s)
 {
+    static const char *keys[] = {"prepare", "table", "index", "missing", "delete"};
+
     fprintf(stderr,
             "{\"stage\":\"%s\",\"state\":\"%s\",\"elapsed\":%.3f,\"strategy\":\"%s\",\"keys_scanned\":%llu,"
             "\"ids_checked\":%llu,\"orphans\":%llu,\"missing\":%llu,\"differing\":%llu,\"set_ids\":%zu,"
-            "\"set_bytes\":%zu,\"deleted\":%llu,\"kept_came_back\":%llu,\"kept_changed\":%llu,\"failed\":%llu}\n",
+            "\"set_bytes\":%zu,\"deleted\":%llu,\"kept_came_back\":%llu,\"kept_changed\":%llu,\"failed\":%llu,"
+            "\"ddb_requests\":%llu,\"es_requests\":%llu,\"stage_seconds\":{",
             orphans_stage_name(s->stage), orphans_state_name(s->state), s->elapsed,
             s->strategy == ORPHANS_STRATEGY_B ? "b" : "a", s->keys_scanned, s->ids_checked, s->orphans, s->missing,
-            s->differing, s->set_ids, s->set_bytes, s->deleted, s->kept_came_back, s->kept_changed, s->failed);
+            s->differing, s->set_ids, s->set_bytes, s->deleted, s->kept_came_back, s->kept_changed, s->failed,
+            s->ddb_requests, s->es_requests);
+    for (int i = 0; i < ORPHANS_STAGE_FINISHED; i++)
+        fprintf(stderr, "%s\"%s\":%.3f", i ? "," : "", keys[i], s->stage_seconds[i]);
+    fputs("}}\n", stderr);
 }
 
 int cli_orphans_run(const struct orphans_options *o, enum cli_progress pmode, struct orphans_job **out,

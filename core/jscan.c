@@ -415,7 +415,7 @@ static size_t put_utf8(char *o, unsigned cp)
 /* Decodes the escapes of a string validated by js_string into out (at least n
  * bytes: the decoded text is never longer). Returns the decoded length.
  * A lone surrogate becomes U+FFFD. */
-static size_t js_unescape(const char *s, size_t n, char *out)
+size_t js_unescape(const char *s, size_t n, char *out)
 {
     size_t i = 0, o = 0;
 

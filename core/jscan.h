@@ -84,6 +84,11 @@ int js_end(struct js *j);
 /* The raw span of the value at the cursor (borrowed), consumed. */
 int js_raw(struct js *j, const char **s, size_t *n);
 
+/* Decodes the escapes of a string validated by js_string (raw bytes s[0..n), e.g. an object key) into
+ * out, which has room for n bytes (never longer once decoded). Returns the decoded length; a lone
+ * surrogate becomes U+FFFD. */
+size_t js_unescape(const char *s, size_t n, char *out);
+
 /* Reads a string value into the pool (*out), or skips a non-string leaving *out unchanged.
  * -1 on a syntax error, -2 out of memory. */
 int js_get_str(struct js *j, struct es_pool **pool, const char **out);
