@@ -56,6 +56,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: ddb2es COMMAND [OPTIONS]          headless, for scripts and CI/CD\n"
             "       ddb2es COMMAND --help             the options of a command\n"
+            "       ddb2es [console [--config FILE]]  the interactive console (needs a terminal)\n"
             "       ddb2es --version\n\n"
             "commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
@@ -84,11 +85,16 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     cli_signals_install();
-    if (argc < 2) {
-        /* the interactive console is not part of this build yet */
-        usage(stderr);
+    if (argc < 2 || strcmp(argv[1], "console") == 0) {
+        /* the interactive console needs a terminal on both ends; elsewhere: the usage */
+        if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+            rc = tui_main(argc - 1, argv + 1);
+        } else {
+            usage(stderr);
+            rc = EXIT_USAGE;
+        }
         http_global_cleanup();
-        return EXIT_USAGE;
+        return rc;
     }
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         if (strcmp(argv[1], commands[i].name) == 0) {
