@@ -79,9 +79,6 @@ struct es_client *cli_es_client(const struct cli_context *ctx, const char *url, 
 int cli_prepare_index(const struct cli_context *ctx, struct es_client *es, const char *index,
                       const struct entity *e, int must_create);
 
-/* mkdir -p; errors are left to the open() that follows. */
-void cli_mkdirs(const char *dir);
-
 /* Prints "ddb2es: <message>" (and the hint for its status) on stderr. */
 void cli_error(const struct ddb2es_error *err);
 
@@ -97,9 +94,6 @@ int cli_exit_for(int status);
 
 /* Picks the entity: by name when given, else by table. Prints why on failure. NULL on error. */
 const struct entity *cli_pick_entity(const struct cli_context *ctx, const char *name, const char *table);
-
-/* The directory of the shipped assets (entities, index definitions). */
-const char *cli_assets_dir(void);
 
 /* Parses a positive integer option value; prints a usage error and returns -1 when bad. */
 long cli_parse_long(const char *opt, const char *v, long min, long max);

@@ -395,64 +395,26 @@ static int watch(struct sync_job *job, enum progress_mode pmode, struct sync_sna
     return sync_join(job, err);
 }
 
-/* The default dead-letter file: $XDG_STATE_HOME/ddb2es/dead-letter/<env>-<table>-<index>-<UTC>.ndjson */
-static void default_dead_letter(const char *env, const char *table, const char *index, char *out, size_t outsz)
-{
-    const char *state = getenv("XDG_STATE_HOME");
-    const char *home = getenv("HOME");
-    time_t now = time(NULL);
-    struct tm tm;
-    char stamp[32], dir[2048];
-    int n;
-
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    if (state && *state)
-        snprintf(dir, sizeof(dir), "%s/ddb2es/dead-letter", state);
-    else
-        snprintf(dir, sizeof(dir), "%s/.local/state/ddb2es/dead-letter", home && *home ? home : ".");
-    cli_mkdirs(dir);
-    n = snprintf(out, outsz, "%s/%s-%s-%s-%s.ndjson", dir, env, table, index, stamp);
-    if (n < 0 || (size_t)n >= outsz)
-        snprintf(out, outsz, "ddb2es-dead-letter-%s.ndjson", stamp);
-}
-
 static void write_audit(const struct cli_context *ctx, const struct sync_cli *a, const char *target_index,
                         const struct sync_snapshot *snap, const char *outcome, const char *why)
 {
+    struct audit_sync rec;
     struct ddb2es_error err;
-    char path[4096];
-    json_t *f;
 
+    memset(&rec, 0, sizeof(rec));
+    rec.command = "sync";
+    rec.environment = ctx->env->name;
+    rec.table = a->so.table;
+    rec.index = target_index;
+    rec.entity = a->so.entity ? entity_name(a->so.entity) : NULL;
+    rec.mode = a->alias ? "alias" : "in-place";
+    rec.alias = a->alias;
+    rec.outcome = outcome;
+    rec.reason = why;
+    rec.snap = snap;
     ddb2es_error_clear(&err);
-    if (ctx->cfg->audit_log)
-        snprintf(path, sizeof(path), "%s", ctx->cfg->audit_log);
-    else if (audit_default_path(NULL, NULL, path, sizeof(path), &err)) {
+    if (audit_sync_append(ctx->cfg->audit_log, &rec, &err))
         cli_error(&err);
-        return;
-    }
-    f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "command", "sync", "environment", ctx->env->name,
-                  "table", a->so.table, "index", target_index, "entity",
-                  a->so.entity ? entity_name(a->so.entity) : "", "mode", a->alias ? "alias" : "in-place", "outcome",
-                  outcome);
-    if (!f)
-        return;
-    if (a->alias)
-        json_object_set_new(f, "alias", json_string(a->alias));
-    if (why)
-        json_object_set_new(f, "reason", json_string(why));
-    if (snap) {
-        json_object_set_new(f, "scanned", json_integer((json_int_t)snap->scanned));
-        json_object_set_new(f, "indexed", json_integer((json_int_t)snap->indexed));
-        json_object_set_new(f, "failed", json_integer((json_int_t)(snap->failed + snap->map_failed)));
-        json_object_set_new(f, "newer_in_index", json_integer((json_int_t)snap->newer_in_index));
-        json_object_set_new(f, "seconds", json_real(snap->elapsed));
-        json_object_set_new(f, "segments", json_pack("{s:i, s:i, s:i}", "first", snap->segment_first, "last",
-                                                     snap->segment_last, "total", snap->total_segments));
-    }
-    if (audit_append(path, f, &err))
-        cli_error(&err);
-    json_decref(f);
 }
 
 int cmd_sync(int argc, char **argv)
@@ -517,7 +479,9 @@ int cmd_sync(int argc, char **argv)
     a.so.es_aws_service = ctx.env->es_aws_service;
     a.so.es_ca_file = ctx.env->es_ca_file;
     if (!a.so.dead_letter_path) {
-        default_dead_letter(ctx.env->name, a.so.table, a.alias ? a.alias : a.so.index, dl_path, sizeof(dl_path));
+        char stem[1024];
+        snprintf(stem, sizeof(stem), "%s-%s-%s", ctx.env->name, a.so.table, a.alias ? a.alias : a.so.index);
+        report_state_file("dead-letter", stem, ".ndjson", dl_path, sizeof(dl_path));
         a.so.dead_letter_path = dl_path;
     }
 

@@ -41,13 +41,6 @@ int cli_exit_for(int status)
     }
 }
 
-const char *cli_assets_dir(void)
-{
-    const char *v = getenv("DDB2ES_ASSETS");
-
-    return v && *v ? v : DDB2ES_DATADIR;
-}
-
 long cli_parse_long(const char *opt, const char *v, long min, long max)
 {
     char *end;
@@ -84,9 +77,6 @@ static int load_config(struct cli_context *ctx, const char *config_path)
 static int finish_context(struct cli_context *ctx)
 {
     struct ddb2es_error err;
-    const char *dirs[65];
-    char shipped[4096];
-    size_t ndirs = 0;
     int rc;
 
     ddb2es_error_clear(&err);
@@ -104,11 +94,7 @@ static int finish_context(struct cli_context *ctx)
             return cli_fail(EXIT_USAGE, "environment '%s' names the password variable %s, which is not set",
                             ctx->env->name, ctx->env->es_password_env);
     }
-    snprintf(shipped, sizeof(shipped), "%s/entities", cli_assets_dir());
-    dirs[ndirs++] = shipped;
-    for (size_t i = 0; i < ctx->cfg->n_entity_dirs && ndirs < 64; i++)
-        dirs[ndirs++] = ctx->cfg->entity_dirs[i];
-    rc = entity_set_load_dirs(dirs, ndirs, &ctx->entities, &err);
+    rc = config_load_entities(ctx->cfg, &ctx->entities, &err);
     if (rc) {
         cli_error(&err);
         return EXIT_USAGE;
@@ -179,23 +165,6 @@ struct es_client *cli_es_client(const struct cli_context *ctx, const char *url, 
     return es_client_new(&eo, err);
 }
 
-void cli_mkdirs(const char *dir)
-{
-    char p[4096];
-    size_t n = strlen(dir);
-
-    if (n >= sizeof(p))
-        return;
-    memcpy(p, dir, n + 1);
-    for (char *q = p + 1; *q; q++) {
-        if (*q == '/') {
-            *q = '\0';
-            mkdir(p, 0700);
-            *q = '/';
-        }
-    }
-    mkdir(p, 0700);
-}
 
 void cli_context_close(struct cli_context *ctx)
 {
@@ -215,7 +184,7 @@ const struct entity *cli_pick_entity(const struct cli_context *ctx, const char *
             fprintf(stderr, "ddb2es: no entity '%s'; known:", name);
             for (size_t i = 0; i < entity_set_count(ctx->entities); i++)
                 fprintf(stderr, " %s", entity_name(entity_set_at(ctx->entities, i)));
-            fprintf(stderr, " (add one as a JSON file in %s/entities)\n", cli_assets_dir());
+            fprintf(stderr, " (add one as a JSON file in %s/entities)\n", config_assets_dir());
         }
         return e;
     }

@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ddb2es/pipeline.h"
+
 int audit_default_path(aws_getenv_fn getenv_fn, void *ctx, char *out, size_t outsz, struct ddb2es_error *err)
 {
     const char *v;
@@ -100,5 +102,51 @@ out:
     if (fd >= 0)
         close(fd);
     free(line);
+    return rc;
+}
+
+static void set_opt(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+int audit_sync_append(const char *path, const struct audit_sync *a, struct ddb2es_error *err)
+{
+    char def[4096];
+    json_t *f = json_object();
+    int rc;
+
+    if (!f)
+        return ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory writing the audit log");
+    if (!path) {
+        rc = audit_default_path(NULL, NULL, def, sizeof(def), err);
+        if (rc) {
+            json_decref(f);
+            return rc;
+        }
+        path = def;
+    }
+    set_opt(f, "command", a->command);
+    set_opt(f, "environment", a->environment);
+    set_opt(f, "table", a->table);
+    set_opt(f, "index", a->index);
+    set_opt(f, "entity", a->entity);
+    set_opt(f, "mode", a->mode);
+    set_opt(f, "alias", a->alias);
+    set_opt(f, "outcome", a->outcome);
+    set_opt(f, "reason", a->reason);
+    if (a->snap) {
+        const struct sync_snapshot *s = a->snap;
+        json_object_set_new(f, "scanned", json_integer((json_int_t)s->scanned));
+        json_object_set_new(f, "indexed", json_integer((json_int_t)s->indexed));
+        json_object_set_new(f, "failed", json_integer((json_int_t)(s->failed + s->map_failed)));
+        json_object_set_new(f, "newer_in_index", json_integer((json_int_t)s->newer_in_index));
+        json_object_set_new(f, "seconds", json_real(s->elapsed));
+        json_object_set_new(f, "segments", json_pack("{s:i, s:i, s:i}", "first", s->segment_first, "last",
+                                                     s->segment_last, "total", s->total_segments));
+    }
+    rc = audit_append(path, f, err);
+    json_decref(f);
     return rc;
 }

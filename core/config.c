@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ddb2es/entity.h"
 #include "util.h"
 
 /* A parse in progress: the file name for messages. */
@@ -368,4 +369,24 @@ const struct ddb2es_env *config_find_env(const struct ddb2es_config *cfg, const 
         if (strcmp(cfg->envs[i].name, name) == 0)
             return &cfg->envs[i];
     return NULL;
+}
+
+const char *config_assets_dir(void)
+{
+    const char *v = getenv("DDB2ES_ASSETS");
+
+    return v && *v ? v : DDB2ES_DATADIR;
+}
+
+int config_load_entities(const struct ddb2es_config *cfg, struct entity_set **out, struct ddb2es_error *err)
+{
+    const char *dirs[65];
+    char shipped[4096];
+    size_t ndirs = 0;
+
+    snprintf(shipped, sizeof(shipped), "%s/entities", config_assets_dir());
+    dirs[ndirs++] = shipped;
+    for (size_t i = 0; cfg && i < cfg->n_entity_dirs && ndirs < 64; i++)
+        dirs[ndirs++] = cfg->entity_dirs[i];
+    return entity_set_load_dirs(dirs, ndirs, out, err);
 }

@@ -569,7 +569,8 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
         }
     }
     if (!rc) {
-        for (i = 0; i < job->nscanners; i++) {
+        int want = job->nscanners, started = 0;
+        for (i = 0; i < want; i++) {
             struct scanner *sc = calloc(1, sizeof(*sc));
             if (!sc) {
                 rc = ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory starting a scanner");
@@ -591,10 +592,14 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
                 rc = ddb2es_failf(err, DDB2ES_E_INTERNAL, "cannot start a scanner thread");
                 break;
             }
-            job->nscanners = i + 1;
+            started++;
         }
-        if (rc)
-            job->nscanners = i;
+        if (started != want) {
+            /* scanners read nscanners under the lock (page sizes under a rate limit) */
+            pthread_mutex_lock(&job->lock);
+            job->nscanners = started;
+            pthread_mutex_unlock(&job->lock);
+        }
     }
     if (rc) {
         /* stop what started, then report */

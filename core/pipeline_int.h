@@ -54,6 +54,7 @@ struct batch {
     struct dbuf body;         /* NDJSON */
     struct batch_item *items;
     size_t n, cap;
+    double t0;                /* when it was started (monotonic seconds) */
 };
 
 struct queue {

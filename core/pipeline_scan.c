@@ -21,8 +21,10 @@ static struct batch *batch_new(void)
 {
     struct batch *b = calloc(1, sizeof(*b));
 
-    if (b)
+    if (b) {
         dbuf_init(&b->body);
+        b->t0 = util_now_mono();
+    }
     return b;
 }
 
@@ -228,6 +230,14 @@ static int scan_segment(struct scanner *sc, struct segment *seg, struct ddb2es_e
             ddb_scan_page_free(&pg);
             if (rc)
                 break;
+            /* a slow or rate-limited scan must not hold documents back: send what is
+             * batched once it is a second old, or before sleeping for the rate limit */
+            if (sc->cur && sc->cur->n > 0 &&
+                (util_now_mono() - sc->cur->t0 >= 1.0 || job->rate_docs > 0 || job->rate_rcu > 0) &&
+                flush_batch(sc)) {
+                rc = DDB2ES_E_CANCELLED;
+                break;
+            }
             pl_rate_take(job, (double)nitems, 0);
             pl_rate_take(job, consumed, 1);
         }

@@ -4,7 +4,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "util.h"
 
@@ -88,4 +91,43 @@ int report_sync_json(const struct sync_snapshot *s, const struct sync_summary_me
     rc = dbuf_puts(out, text);
     free(text);
     return rc;
+}
+
+void report_mkdirs(const char *dir)
+{
+    char p[4096];
+    size_t n = strlen(dir);
+
+    if (n >= sizeof(p))
+        return;
+    memcpy(p, dir, n + 1);
+    for (char *q = p + 1; *q; q++) {
+        if (*q == '/') {
+            *q = '\0';
+            mkdir(p, 0700);
+            *q = '/';
+        }
+    }
+    mkdir(p, 0700);
+}
+
+void report_state_file(const char *sub, const char *stem, const char *ext, char *out, size_t outsz)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    time_t now = time(NULL);
+    struct tm tm;
+    char stamp[32], dir[2048];
+    int n;
+
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    if (state && *state)
+        snprintf(dir, sizeof(dir), "%s/ddb2es/%s", state, sub);
+    else
+        snprintf(dir, sizeof(dir), "%s/.local/state/ddb2es/%s", home && *home ? home : ".", sub);
+    report_mkdirs(dir);
+    n = snprintf(out, outsz, "%s/%s-%s%s", dir, stem, stamp, ext);
+    if (n < 0 || (size_t)n >= outsz)
+        snprintf(out, outsz, "ddb2es-%s-%s%s", sub, stamp, ext);
 }

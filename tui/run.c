@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ddb2es/audit.h"
 #include "ddb2es/buf.h"
 #include "ddb2es/es.h"
 #include "ddb2es/indexdef.h"
@@ -57,6 +58,29 @@ void tui_run_init(struct tui_run *r, const struct tui *t)
     r->phase = TUI_RUN_STARTING;
 }
 
+/* One audit record of the run; a log that cannot be written is reported in the result. */
+static void audit(struct tui_run *r, const char *outcome, const char *why, const struct sync_snapshot *snap)
+{
+    struct audit_sync rec;
+    struct ddb2es_error err;
+
+    memset(&rec, 0, sizeof(rec));
+    rec.command = "console";
+    rec.environment = r->env;
+    rec.table = r->table;
+    rec.index = r->index;
+    rec.entity = r->entity;
+    rec.mode = "in-place";
+    rec.outcome = outcome;
+    rec.reason = why;
+    rec.snap = snap;
+    ddb2es_error_clear(&err);
+    if (audit_sync_append(r->ses->cfg->audit_log, &rec, &err) && r->restore_rc == 0) {
+        r->restore_rc = (int)err.status;
+        r->restore_err = err;
+    }
+}
+
 /* STARTING, on the task: index, fast load, sync_start. */
 static int start_fn(struct tui_task *task, void *arg)
 {
@@ -89,6 +113,9 @@ static int start_fn(struct tui_task *task, void *arg)
 out:
     if (rc && r->fl.active)
         r->restore_rc = target_fast_load_end(es, r->fl_state, &r->fl, &r->restore_err);
+    if (rc)
+        audit(r, rc == DDB2ES_E_GUARD ? "refused" : rc == DDB2ES_E_CANCELLED ? "cancelled" : "failed",
+              r->err.message, NULL);
     indexdef_report_free(&rep);
     dbuf_free(&d);
     es_client_free(es);
@@ -103,6 +130,10 @@ static int finish_fn(struct tui_task *task, void *arg)
 
     (void)task;
     r->rc = sync_join(r->job, &r->err);
+    sync_snapshot(r->job, &r->snap);
+    audit(r, r->rc == DDB2ES_OK ? (r->snap.failed || r->snap.map_failed ? "some-failed" : "done")
+                 : r->rc == DDB2ES_E_CANCELLED ? "cancelled" : "failed",
+          r->rc == DDB2ES_OK ? NULL : r->err.message, &r->snap);
     if (r->fl.active) {
         es = tui_session_es(r->ses, &r->restore_err);
         r->restore_rc = es ? target_fast_load_end(es, r->fl_state, &r->fl, &r->restore_err)

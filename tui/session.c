@@ -15,21 +15,12 @@
 
 #include "ddb2es/dynamo.h"
 #include "ddb2es/es.h"
+#include "ddb2es/report.h"
 #include "tui.h"
 
-/* The shipped assets (entities, index definitions): $DDB2ES_ASSETS, else the build's. */
-static const char *assets_dir(void)
-{
-    const char *v = getenv("DDB2ES_ASSETS");
-
-    return v && *v ? v : DDB2ES_DATADIR;
-}
 
 int tui_session_load(struct tui_session *s, const char *config_arg, struct ddb2es_error *err)
 {
-    const char *dirs[65];
-    char shipped[4096];
-    size_t ndirs = 0;
     int rc;
 
     rc = config_locate(config_arg, NULL, NULL, s->config_path, sizeof(s->config_path), err);
@@ -41,11 +32,7 @@ int tui_session_load(struct tui_session *s, const char *config_arg, struct ddb2e
     if (s->cfg->nenvs == 0)
         return ddb2es_failf(err, DDB2ES_E_CONFIG, "%s names no environment; add one under \"environments\"",
                             s->config_path);
-    snprintf(shipped, sizeof(shipped), "%s/entities", assets_dir());
-    dirs[ndirs++] = shipped;
-    for (size_t i = 0; i < s->cfg->n_entity_dirs && ndirs < 64; i++)
-        dirs[ndirs++] = s->cfg->entity_dirs[i];
-    return entity_set_load_dirs(dirs, ndirs, &s->entities, err);
+    return config_load_entities(s->cfg, &s->entities, err);
 }
 
 int tui_session_open_env(struct tui_session *s, const struct ddb2es_env *env, struct ddb2es_error *err)
@@ -129,42 +116,7 @@ struct es_client *tui_session_es(const struct tui_session *s, struct ddb2es_erro
     return es_client_new(&o, err);
 }
 
-/* mkdir -p with private permissions; a failure shows when the file is opened. */
-static void mkdirs(const char *dir)
-{
-    char p[4096];
-    size_t n = strlen(dir);
-
-    if (n >= sizeof(p))
-        return;
-    memcpy(p, dir, n + 1);
-    for (char *q = p + 1; *q; q++) {
-        if (*q == '/') {
-            *q = '\0';
-            mkdir(p, 0700);
-            *q = '/';
-        }
-    }
-    mkdir(p, 0700);
-}
-
 void tui_state_file(const char *sub, const char *stem, const char *ext, char *out, size_t outsz)
 {
-    const char *state = getenv("XDG_STATE_HOME");
-    const char *home = getenv("HOME");
-    time_t now = time(NULL);
-    struct tm tm;
-    char stamp[32], dir[2048];
-    int n;
-
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-    if (state && *state)
-        snprintf(dir, sizeof(dir), "%s/ddb2es/%s", state, sub);
-    else
-        snprintf(dir, sizeof(dir), "%s/.local/state/ddb2es/%s", home && *home ? home : ".", sub);
-    mkdirs(dir);
-    n = snprintf(out, outsz, "%s/%s-%s%s", dir, stem, stamp, ext);
-    if (n < 0 || (size_t)n >= outsz)
-        snprintf(out, outsz, "ddb2es-%s-%s%s", sub, stamp, ext);
+    report_state_file(sub, stem, ext, out, outsz);
 }

@@ -24,4 +24,26 @@ int audit_default_path(aws_getenv_fn getenv_fn, void *ctx, char *out, size_t out
  */
 int audit_append(const char *path, const json_t *fields, struct ddb2es_error *err);
 
+struct sync_snapshot; /* ddb2es/pipeline.h */
+
+/* One sync (or a refusal) as the audit log records it. Everything is borrowed; any may be NULL. */
+struct audit_sync {
+    const char *command;      /* "sync" (headless) or "console" */
+    const char *environment;
+    const char *table;
+    const char *index;        /* the index written */
+    const char *entity;
+    const char *mode;         /* "in-place" or "alias" */
+    const char *alias;
+    const char *outcome;      /* "done", "some-failed", "cancelled", "failed", "refused" */
+    const char *reason;       /* why, when not done */
+    const struct sync_snapshot *snap; /* counts, when it ran */
+};
+
+/*
+ * Appends the record of a sync to `path` (the configuration's audit_log), or to
+ * the default path when path is NULL.
+ */
+int audit_sync_append(const char *path, const struct audit_sync *a, struct ddb2es_error *err);
+
 #endif

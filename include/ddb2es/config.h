@@ -86,6 +86,19 @@ int config_parse(const char *text, size_t len, const char *name, struct ddb2es_c
 /* The environment called `name`, or NULL. Borrowed from cfg. */
 const struct ddb2es_env *config_find_env(const struct ddb2es_config *cfg, const char *name);
 
+/* The shipped assets (entities, index definitions): $DDB2ES_ASSETS, else the
+ * installed folder. A constant or the environment's string: do not free. */
+const char *config_assets_dir(void);
+
+struct entity_set; /* ddb2es/entity.h */
+
+/*
+ * Loads the entities: the shipped ones (assets/entities), then each directory
+ * of the configuration's entities_dirs (a later one overrides an entity of the
+ * same name). *out is new, owned by the caller (entity_set_free).
+ */
+int config_load_entities(const struct ddb2es_config *cfg, struct entity_set **out, struct ddb2es_error *err);
+
 /* Frees everything. NULL is accepted. */
 void config_free(struct ddb2es_config *cfg);
 

@@ -30,6 +30,16 @@ int report_sync_json(const struct sync_snapshot *s, const struct sync_summary_me
 /* Writes a file atomically (temporary file, fsync, rename). */
 int report_write_file(const char *path, const void *data, size_t len, struct ddb2es_error *err);
 
+/*
+ * A new file name under the state directory: $XDG_STATE_HOME/ddb2es/<sub>/
+ * (else ~/.local/state/ddb2es/<sub>/, created 0700) named <stem>-<UTC time><ext>,
+ * into out[outsz]. The file itself is not created.
+ */
+void report_state_file(const char *sub, const char *stem, const char *ext, char *out, size_t outsz);
+
+/* mkdir -p with private permissions (0700); a failure shows when a file is opened there. */
+void report_mkdirs(const char *dir);
+
 /* Peak resident set size of this process in KiB (getrusage). */
 long report_peak_rss_kb(void);
 
