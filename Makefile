@@ -124,7 +124,7 @@ FUZZ_FLAGS  = -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -D_POSIX_C_SOU
 FUZZ_TIME  ?= 20
 fuzz:
 	$(Q)mkdir -p build/fuzz/corpus-entity
-	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_entity.c core/entity.c core/ddbjson.c core/buf.c core/error.c \
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) tests/fuzz/fuzz_entity.c core/entity*.c core/ddbjson.c core/jscan.c core/util.c core/buf.c core/error.c \
 		-ljansson -o build/fuzz/fuzz_entity
 	$(Q)build/fuzz/fuzz_entity -dict=tests/fuzz/fuzz_entity.dict -max_total_time=$(FUZZ_TIME) \
 		build/fuzz/corpus-entity tests/fuzz/corpus/entity 2>&1 | tail -n 3

@@ -334,12 +334,16 @@ static int read_file(const char *path, struct dbuf *out)
 
     if (!f)
         return cli_fail(EXIT_USAGE, "cannot open %s", path);
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    for (;;) {
+        n = fread(chunk, 1, sizeof(chunk), f);
+        if (n == 0)
+            break;
         if (dbuf_append(out, chunk, n)) {
             if (f != stdin)
                 fclose(f);
             return cli_fail(EXIT_USAGE, "out of memory reading %s", path);
         }
+    }
     if (f != stdin)
         fclose(f);
     return EXIT_ALL_OK;

@@ -444,16 +444,26 @@ static int from_profile_vals(struct profile_vals *v, const char *path, int is_co
 int aws_credentials_resolve(aws_getenv_fn getenv_fn, void *ctx, const char *profile,
                             struct aws_credentials **out, struct ddb2es_error *err)
 {
-    struct profile_vals cv, fv;
+    /* The shared files in the order the AWS CLI reads them: keys in credentials win over config. */
+    static const struct {
+        const char *env;   /* variable naming the file */
+        const char *name;  /* ~/.aws/NAME otherwise */
+        int is_config;     /* config's sections are "[profile NAME]" */
+    } files[2] = {
+        {"AWS_SHARED_CREDENTIALS_FILE", "credentials", 0},
+        {"AWS_CONFIG_FILE", "config", 1},
+    };
+    struct profile_vals vals[2];
     struct dbuf seen = DBUF_INIT;
     char cpath[4096], fpath[4096];
+    char *const path[2] = {cpath, fpath};
     const char *name = profile_name(getenv_fn, ctx, profile);
     const char *unsupported = NULL, *unsupported_path = NULL;
+    size_t i;
     int rc;
 
     *out = NULL;
-    memset(&cv, 0, sizeof(cv));
-    memset(&fv, 0, sizeof(fv));
+    memset(vals, 0, sizeof(vals));
     if (profile && *profile) {
         looked(&seen, "not the environment (profile '%s' was asked for)", profile);
     } else {
@@ -462,40 +472,25 @@ int aws_credentials_resolve(aws_getenv_fn getenv_fn, void *ctx, const char *prof
             goto out;
     }
 
-    rc = aws_file_path(getenv_fn, ctx, "AWS_SHARED_CREDENTIALS_FILE", "credentials", cpath, sizeof(cpath), err);
-    if (rc)
-        goto out;
-    if (cpath[0]) {
-        rc = ini_read_profile(cpath, 0, name, &cv, err);
+    for (i = 0; i < 2; i++) {
+        rc = aws_file_path(getenv_fn, ctx, files[i].env, files[i].name, path[i],
+                           sizeof(cpath) /* = sizeof(fpath) */, err);
         if (rc)
             goto out;
-        rc = from_profile_vals(&cv, cpath, 0, name, out, &seen, err);
-        if (rc || *out)
-            goto out;
-        if (cv.unsupported) {
-            unsupported = cv.unsupported;
-            unsupported_path = cpath;
+        if (!path[i][0]) {
+            looked(&seen, "~/.aws/%s (HOME not set)", files[i].name);
+            continue;
         }
-    } else {
-        looked(&seen, "~/.aws/credentials (HOME not set)");
-    }
-
-    rc = aws_file_path(getenv_fn, ctx, "AWS_CONFIG_FILE", "config", fpath, sizeof(fpath), err);
-    if (rc)
-        goto out;
-    if (fpath[0]) {
-        rc = ini_read_profile(fpath, 1, name, &fv, err);
+        rc = ini_read_profile(path[i], files[i].is_config, name, &vals[i], err);
         if (rc)
             goto out;
-        rc = from_profile_vals(&fv, fpath, 1, name, out, &seen, err);
+        rc = from_profile_vals(&vals[i], path[i], files[i].is_config, name, out, &seen, err);
         if (rc || *out)
             goto out;
-        if (fv.unsupported && !unsupported) {
-            unsupported = fv.unsupported;
-            unsupported_path = fpath;
+        if (vals[i].unsupported && !unsupported) {
+            unsupported = vals[i].unsupported;
+            unsupported_path = path[i];
         }
-    } else {
-        looked(&seen, "~/.aws/config (HOME not set)");
     }
 
     if (unsupported) {
@@ -511,8 +506,8 @@ int aws_credentials_resolve(aws_getenv_fn getenv_fn, void *ctx, const char *prof
                       "AWS_SECRET_ACCESS_KEY, or add the keys to that profile",
                       name, seen.len ? dbuf_cstr(&seen) : "nowhere (out of memory)");
 out:
-    profile_vals_free(&cv);
-    profile_vals_free(&fv);
+    for (i = 0; i < 2; i++)
+        profile_vals_free(&vals[i]);
     dbuf_free(&seen);
     return rc;
 }

@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jscan.h"
+
 /* ---- path ------------------------------------------------------------ */
 
 void ddbjson_path_push_key(struct ddbjson_path *p, const char *key, size_t len)
@@ -414,43 +416,6 @@ int ddbjson_append_number(struct dbuf *out, const char *s, size_t len)
 
 /* ---- strings --------------------------------------------------------- */
 
-/*
- * Length of the valid UTF-8 sequence starting at s[0] (1..4), or 0 when the
- * bytes there do not start one. Only called for s[0] >= 0x80.
- */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n, i;
-
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* above U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (avail < n)
-        return 0;
-    if (s[1] < lo || s[1] > hi)
-        return 0;
-    for (i = 2; i < n; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 0;
-    return n;
-}
-
 /* 0: copy as is; 1: needs an escape; 2: non-ASCII, check UTF-8. */
 static const unsigned char esc_class[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -494,7 +459,7 @@ int ddbjson_escape_string(struct dbuf *out, const char *str, size_t len, unsigne
             continue;
         }
         if (cls == 2) {
-            n = utf8_seq(s + i, len - i);
+            n = js_utf8_seq(s + i, len - i);
             if (n) {
                 i += n;
                 continue;

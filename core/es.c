@@ -24,6 +24,7 @@
  *   item and a whole request read the same way.
  */
 #include "ddb2es/es.h"
+#include "ddb2es/ddbjson.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -39,69 +40,25 @@
 
 /* ======================================================== JSON strings */
 
+/* The escaping is ddbjson's (one escaper for documents and requests); here
+ * only the message differs: a request that is not UTF-8 is the caller's
+ * mistake, named with the offset of the first bad byte. */
 int es_json_string(struct dbuf *out, const char *s, size_t len, struct ddb2es_error *err)
 {
-    static const char hexd[] = "0123456789abcdef";
-    size_t mark = out->len, i = 0, run = 0, k;
-    int rc;
+    size_t i = 0, k;
+    int rc = ddbjson_escape_string(out, s, len, DDBJSON_STRICT_UTF8);
 
-    rc = dbuf_reserve(out, len + 2);
-    if (rc)
-        goto nomem;
-    rc = dbuf_putc(out, '"');
-    if (rc)
-        goto nomem;
+    if (rc == DDB2ES_OK)
+        return DDB2ES_OK;
+    if (rc != DDB2ES_E_MAPPING)
+        return ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory building a request");
     while (i < len) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[7];
-        size_t elen = 2;
-
-        if (c >= 0x20 && c != '"' && c != '\\') {
-            k = c < 0x80 ? 1 : js_utf8_seq((const unsigned char *)s + i, len - i);
-            if (!k) {
-                js_dbuf_truncate(out, mark);
-                return ddb2es_failf(err, DDB2ES_E_USAGE, "text is not valid UTF-8 (byte %zu)", i);
-            }
-            i += k;
-            run += k;
-            continue;
-        }
-        /* flush the run of plain bytes before the escape */
-        rc = dbuf_append(out, s + i - run, run);
-        if (rc)
-            goto nomem;
-        run = 0;
-        esc[0] = '\\';
-        switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
-        default:
-            memcpy(esc + 1, "u00", 3);
-            esc[4] = hexd[c >> 4];
-            esc[5] = hexd[c & 15];
-            elen = 6;
+        k = js_utf8_seq((const unsigned char *)s + i, len - i);
+        if (!k)
             break;
-        }
-        rc = dbuf_append(out, esc, elen);
-        if (rc)
-            goto nomem;
-        i++;
+        i += k;
     }
-    rc = dbuf_append(out, s + i - run, run);
-    if (rc)
-        goto nomem;
-    rc = dbuf_putc(out, '"');
-    if (rc)
-        goto nomem;
-    return DDB2ES_OK;
-nomem:
-    js_dbuf_truncate(out, mark);
-    return ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory building a request");
+    return ddb2es_failf(err, DDB2ES_E_USAGE, "text is not valid UTF-8 (byte %zu)", i);
 }
 
 /* ================================================================= bulk */
@@ -536,38 +493,35 @@ int es__url_start(struct es_client *c)
     return dbuf_puts(&c->url, c->base);
 }
 
-/* Appends "/" and a percent-encoded name (index, alias, pattern: '*' and ',' kept). */
-int es__url_name(struct es_client *c, const char *name)
+/* Appends s percent-encoded (RFC 3986): letters, digits and the bytes of `keep` as they are. */
+static int url_encode(struct dbuf *b, const char *s, const char *keep)
 {
     static const char hexd[] = "0123456789ABCDEF";
-    int rc = dbuf_putc(&c->url, '/');
+    int rc = DDB2ES_OK;
 
-    for (const unsigned char *p = (const unsigned char *)name; !rc && *p; p++) {
-        if (isalnum(*p) || strchr("-_.~*,", *p)) {
-            rc = dbuf_putc(&c->url, (char)*p);
+    for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
+        if (isalnum(*p) || strchr(keep, *p)) {
+            rc = dbuf_putc(b, (char)*p);
         } else {
             char e[3] = {'%', hexd[*p >> 4], hexd[*p & 15]};
-            rc = dbuf_append(&c->url, e, 3);
+            rc = dbuf_append(b, e, 3);
         }
     }
     return rc;
 }
 
+/* Appends "/" and a percent-encoded name (index, alias, pattern: '*' and ',' kept). */
+int es__url_name(struct es_client *c, const char *name)
+{
+    int rc = dbuf_putc(&c->url, '/');
+
+    return rc ? rc : url_encode(&c->url, name, "-_.~*,");
+}
+
 /* Percent-encodes a query value (keep_alive is "5m", but be safe). */
 int es__url_query_value(struct es_client *c, const char *v)
 {
-    static const char hexd[] = "0123456789ABCDEF";
-    int rc = DDB2ES_OK;
-
-    for (const unsigned char *p = (const unsigned char *)v; !rc && *p; p++) {
-        if (isalnum(*p) || strchr("-_.~", *p)) {
-            rc = dbuf_putc(&c->url, (char)*p);
-        } else {
-            char e[3] = {'%', hexd[*p >> 4], hexd[*p & 15]};
-            rc = dbuf_append(&c->url, e, 3);
-        }
-    }
-    return rc;
+    return url_encode(&c->url, v, "-_.~");
 }
 
 /* Prefixes the message of a failed call with what was being done. */
@@ -650,6 +604,16 @@ int es__resp_json(struct es_client *c, const char *what, json_t **out, struct dd
 int es__url_fail(struct ddb2es_error *err)
 {
     return ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory building a request URL");
+}
+
+int es__body_end(struct dbuf *body, size_t mark, int rc, const char *what, struct ddb2es_error *err)
+{
+    if (rc) {
+        js_dbuf_truncate(body, mark);
+        if (rc == DDB2ES_E_NOMEM)
+            ddb2es_failf(err, rc, "out of memory building %s", what);
+    }
+    return rc;
 }
 
 /* ================================================================= info */

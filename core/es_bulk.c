@@ -35,14 +35,6 @@ static int action_head(struct dbuf *body, const char *op, const char *index, con
     return rc;
 }
 
-static int bulk_fail(struct dbuf *body, size_t mark, int rc, struct ddb2es_error *err)
-{
-    js_dbuf_truncate(body, mark);
-    if (rc == DDB2ES_E_NOMEM)
-        ddb2es_failf(err, rc, "out of memory building a bulk request");
-    return rc;
-}
-
 int es_bulk_index(struct dbuf *body, const char *index, const char *id, long long version, const char *doc,
                   size_t doc_len, struct ddb2es_error *err)
 {
@@ -78,7 +70,7 @@ int es_bulk_index(struct dbuf *body, const char *index, const char *id, long lon
         rc = dbuf_append(body, doc, doc_len);
     if (!rc)
         rc = dbuf_putc(body, '\n');
-    return rc ? bulk_fail(body, mark, rc, err) : DDB2ES_OK;
+    return es__body_end(body, mark, rc, "a bulk request", err);
 }
 
 int es_bulk_delete(struct dbuf *body, const char *index, const char *id, long long version, long long if_seq_no,
@@ -103,7 +95,7 @@ int es_bulk_delete(struct dbuf *body, const char *index, const char *id, long lo
         rc = dbuf_printf(body, ",\"if_seq_no\":%lld,\"if_primary_term\":%lld", if_seq_no, if_primary_term);
     if (!rc)
         rc = dbuf_puts(body, "}}\n");
-    return rc ? bulk_fail(body, mark, rc, err) : DDB2ES_OK;
+    return es__body_end(body, mark, rc, "a bulk request", err);
 }
 
 const char *es_bulk_outcome_name(enum es_bulk_outcome o)
@@ -204,10 +196,10 @@ static enum es_bulk_op op_of(const char *k, size_t n)
     return ES_OP_UNKNOWN;
 }
 
-/* The item body {"_index":..,"_id":..,"status":..,...}. `prev` lets a run of
- * items on the same index share one copy of its name. */
-static int item_body(struct js *j, struct es_bulk_result *r, struct es_bulk_item *it, const char **prev_raw,
-                     size_t *prev_len, const char **prev_index)
+/* The item body {"_index":..,"_id":..,"status":..,...}. `index_memo` lets a
+ * run of items on the same index share one copy of its name. */
+static int item_body(struct js *j, struct es_bulk_result *r, struct es_bulk_item *it,
+                     struct js_str_memo *index_memo)
 {
     const char *k;
     size_t kn;
@@ -216,24 +208,12 @@ static int item_body(struct js *j, struct es_bulk_result *r, struct es_bulk_item
 
     if (js_enter(j, '{'))
         return -1;
-    while ((m = js_member(j, &first, &k, &kn)) == 1) {
-        if (js_key_is(k, kn, "_index") && js_peek(j) == '"') {
-            const char *s;
-            size_t sn;
-            bool esc;
-            struct js save = *j;
-
-            if (js_string(j, &s, &sn, &esc))
-                return -1;
-            if (*prev_index && sn == *prev_len && memcmp(s, *prev_raw, sn) == 0) {
-                it->index = *prev_index;
-            } else {
-                *j = save;
-                x = js_get_str(j, &r->pool, &it->index);
-                *prev_raw = s;
-                *prev_len = sn;
-                *prev_index = it->index;
-            }
+    for (;;) {
+        m = js_member(j, &first, &k, &kn);
+        if (m != 1)
+            break;
+        if (js_key_is(k, kn, "_index")) {
+            x = js_get_str_memo(j, &r->pool, index_memo, &it->index);
         } else if (js_key_is(k, kn, "_id")) {
             x = js_get_str(j, &r->pool, &it->id);
         } else if (js_key_is(k, kn, "status")) {
@@ -277,13 +257,15 @@ static void count_item(struct es_bulk_result *r, const struct es_bulk_item *it)
  * succeeded) elements are only validated and counted. */
 static int bulk_items(struct js *j, struct es_bulk_result *r, bool record)
 {
-    const char *prev_raw = NULL, *prev_index = NULL;
-    size_t prev_len = 0;
+    struct js_str_memo index_memo = {NULL, 0, NULL};
     int first = 1, e, x;
 
     if (js_enter(j, '['))
         return -1;
-    while ((e = js_elem(j, &first)) == 1) {
+    for (;;) {
+        e = js_elem(j, &first);
+        if (e != 1)
+            break;
         struct es_bulk_item *it;
         const char *k;
         size_t kn;
@@ -305,10 +287,13 @@ static int bulk_items(struct js *j, struct es_bulk_result *r, bool record)
         it->version = it->seq_no = it->primary_term = -1;
         if (js_enter(j, '{'))
             return -1;
-        while ((m = js_member(j, &ifirst, &k, &kn)) == 1) {
+        for (;;) {
+            m = js_member(j, &ifirst, &k, &kn);
+            if (m != 1)
+                break;
             if (js_peek(j) == '{' && it->op == ES_OP_UNKNOWN) {
                 it->op = op_of(k, kn);
-                x = item_body(j, r, it, &prev_raw, &prev_len, &prev_index);
+                x = item_body(j, r, it, &index_memo);
             } else {
                 x = js_skip(j);
             }
@@ -336,7 +321,10 @@ int es_parse_bulk_response(const char *body, size_t len, struct es_bulk_result *
     js_init(&j, body, len);
     if (js_enter(&j, '{'))
         goto bad;
-    while ((m = js_member(&j, &first, &k, &kn)) == 1) {
+    for (;;) {
+        m = js_member(&j, &first, &k, &kn);
+        if (m != 1)
+            break;
         if (js_key_is(k, kn, "took")) {
             x = js_get_int(&j, &r->took_ms);
         } else if (js_key_is(k, kn, "errors")) {

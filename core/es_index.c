@@ -404,12 +404,7 @@ int es_aliases_body(const struct es_alias_action *actions, size_t n, struct dbuf
     }
     if (!rc)
         rc = dbuf_puts(out, "]}");
-    if (rc) {
-        js_dbuf_truncate(out, mark);
-        if (rc == DDB2ES_E_NOMEM)
-            ddb2es_failf(err, rc, "out of memory building a request");
-    }
-    return rc;
+    return es__body_end(out, mark, rc, "a request", err);
 }
 
 int es_aliases_update(struct es_client *c, const struct es_alias_action *actions, size_t n,

@@ -52,6 +52,10 @@ int es__url_index(struct es_client *c, const char *index, const char *suffix, st
 /* DDB2ES_E_NOMEM "out of memory building a request URL". */
 int es__url_fail(struct ddb2es_error *err);
 
+/* Ends building a request body: on failure (rc) cuts body back to `mark` and, for DDB2ES_E_NOMEM, fills
+ * err with "out of memory building <what>" (other failures have filled it already). Returns rc. */
+int es__body_end(struct dbuf *body, size_t mark, int rc, const char *what, struct ddb2es_error *err);
+
 /* Prefixes err's message with "what: " (when both are set); returns rc. */
 int es__prefix_error(struct ddb2es_error *err, int rc, const char *what);
 

@@ -55,8 +55,8 @@ void es_page_free(struct es_page *p)
     es_page_init(p);
 }
 
-static int page_hit(struct js *j, struct es_page *out, const char **sort, size_t *sort_len, const char **prev_raw,
-                    size_t *prev_len, const char **prev_index)
+static int page_hit(struct js *j, struct es_page *out, const char **sort, size_t *sort_len,
+                    struct js_str_memo *index_memo)
 {
     struct es_hit *h;
     const char *k;
@@ -72,24 +72,12 @@ static int page_hit(struct js *j, struct es_page *out, const char **sort, size_t
     *sort = NULL;
     if (js_enter(j, '{'))
         return -1;
-    while ((m = js_member(j, &first, &k, &kn)) == 1) {
-        if (js_key_is(k, kn, "_index") && js_peek(j) == '"') {
-            const char *s;
-            size_t sn;
-            bool esc;
-            struct js save = *j;
-
-            if (js_string(j, &s, &sn, &esc))
-                return -1;
-            if (*prev_index && sn == *prev_len && memcmp(s, *prev_raw, sn) == 0) {
-                h->index = *prev_index;
-            } else {
-                *j = save;
-                x = js_get_str(j, &out->pool, &h->index);
-                *prev_raw = s;
-                *prev_len = sn;
-                *prev_index = h->index;
-            }
+    for (;;) {
+        m = js_member(j, &first, &k, &kn);
+        if (m != 1)
+            break;
+        if (js_key_is(k, kn, "_index")) {
+            x = js_get_str_memo(j, &out->pool, index_memo, &h->index);
         } else if (js_key_is(k, kn, "_id")) {
             x = js_get_str(j, &out->pool, &h->id);
         } else if (js_key_is(k, kn, "_seq_no")) {
@@ -99,15 +87,7 @@ static int page_hit(struct js *j, struct es_page *out, const char **sort, size_t
         } else if (js_key_is(k, kn, "_version")) {
             x = js_get_int(j, &h->version);
         } else if (js_key_is(k, kn, "_source")) {
-            const char *s;
-            size_t sn;
-
-            if (js_raw(j, &s, &sn))
-                return -1;
-            h->source = js_pool_strndup(&out->pool, s, sn);
-            h->source_len = sn;
-            if (!h->source)
-                return -2;
+            x = js_get_raw(j, &out->pool, &h->source, &h->source_len);
         } else if (js_key_is(k, kn, "sort")) {
             x = js_raw(j, sort, sort_len);
         } else {
@@ -124,13 +104,17 @@ static int page_hit(struct js *j, struct es_page *out, const char **sort, size_t
 
 static int page_hits(struct js *j, struct es_page *out, const char **last_sort, size_t *last_len)
 {
-    const char *k, *prev_raw = NULL, *prev_index = NULL;
-    size_t kn, prev_len = 0;
+    struct js_str_memo index_memo = {NULL, 0, NULL};
+    const char *k;
+    size_t kn;
     int first = 1, m, x = 0;
 
     if (js_enter(j, '{'))
         return -1;
-    while ((m = js_member(j, &first, &k, &kn)) == 1) {
+    for (;;) {
+        m = js_member(j, &first, &k, &kn);
+        if (m != 1)
+            break;
         if (js_key_is(k, kn, "total")) {
             if (js_peek(j) == '{') {
                 const char *tk;
@@ -139,7 +123,10 @@ static int page_hits(struct js *j, struct es_page *out, const char **last_sort, 
 
                 if (js_enter(j, '{'))
                     return -1;
-                while ((tm = js_member(j, &tfirst, &tk, &tkn)) == 1) {
+                for (;;) {
+                    tm = js_member(j, &tfirst, &tk, &tkn);
+                    if (tm != 1)
+                        break;
                     if (js_key_is(tk, tkn, "value")) {
                         x = js_get_int(j, &out->total);
                     } else if (js_key_is(tk, tkn, "relation") && js_peek(j) == '"') {
@@ -164,11 +151,14 @@ static int page_hits(struct js *j, struct es_page *out, const char **last_sort, 
 
             if (js_enter(j, '['))
                 return -1;
-            while ((e = js_elem(j, &efirst)) == 1) {
+            for (;;) {
+                e = js_elem(j, &efirst);
+                if (e != 1)
+                    break;
                 const char *sort;
                 size_t sort_len = 0;
 
-                x = page_hit(j, out, &sort, &sort_len, &prev_raw, &prev_len, &prev_index);
+                x = page_hit(j, out, &sort, &sort_len, &index_memo);
                 if (x)
                     return x;
                 *last_sort = sort;
@@ -195,7 +185,10 @@ int es_parse_search_page(const char *body, size_t len, struct es_page *out, stru
     js_init(&j, body, len);
     if (js_enter(&j, '{'))
         return js_fail(-1, "search answer", err);
-    while ((m = js_member(&j, &first, &k, &kn)) == 1) {
+    for (;;) {
+        m = js_member(&j, &first, &k, &kn);
+        if (m != 1)
+            break;
         if (js_key_is(k, kn, "pit_id")) {
             x = js_get_strdup(&j, &out->pit_id);
         } else if (js_key_is(k, kn, "_scroll_id")) {
@@ -209,7 +202,10 @@ int es_parse_search_page(const char *body, size_t len, struct es_page *out, stru
 
             if (js_enter(&j, '{'))
                 return js_fail(-1, "search answer", err);
-            while ((sm = js_member(&j, &sfirst, &sk, &skn)) == 1) {
+            for (;;) {
+                sm = js_member(&j, &sfirst, &sk, &skn);
+                if (sm != 1)
+                    break;
                 if (js_key_is(sk, skn, "failed")) {
                     long long f = 0;
                     x = js_get_int(&j, &f);
@@ -274,12 +270,7 @@ int es_search_body(const struct es_search_params *p, struct dbuf *out, struct dd
         rc = dbuf_printf(out, ",\"search_after\":%s", p->search_after);
     if (!rc)
         rc = dbuf_putc(out, '}');
-    if (rc) {
-        js_dbuf_truncate(out, mark);
-        if (rc == DDB2ES_E_NOMEM)
-            ddb2es_failf(err, rc, "out of memory building a search request");
-    }
-    return rc;
+    return es__body_end(out, mark, rc, "a search request", err);
 }
 
 int es_parse_pit_open(const char *body, size_t len, char **pit_id, struct ddb2es_error *err)
@@ -314,12 +305,7 @@ int es_pit_close_body(enum es_pit_kind kind, const char *pit_id, struct dbuf *ou
         rc = es_json_string(out, pit_id, strlen(pit_id), err);
     if (!rc)
         rc = dbuf_puts(out, kind == ES_PIT_ES ? "}" : "]}");
-    if (rc) {
-        js_dbuf_truncate(out, mark);
-        if (rc == DDB2ES_E_NOMEM)
-            ddb2es_failf(err, rc, "out of memory building a request");
-    }
-    return rc;
+    return es__body_end(out, mark, rc, "a request", err);
 }
 
 int es_parse_pit_close(const char *body, size_t len, size_t *freed, struct ddb2es_error *err)
@@ -703,12 +689,7 @@ int es_mget_body(const char *const *ids, size_t n, struct dbuf *out, struct ddb2
     }
     if (!rc)
         rc = dbuf_puts(out, "]}");
-    if (rc) {
-        js_dbuf_truncate(out, mark);
-        if (rc == DDB2ES_E_NOMEM)
-            ddb2es_failf(err, rc, "out of memory building a request");
-    }
-    return rc;
+    return es__body_end(out, mark, rc, "a request", err);
 }
 
 static int mget_doc(struct js *j, struct es_doc_list *out)
@@ -726,7 +707,10 @@ static int mget_doc(struct js *j, struct es_doc_list *out)
     d->version = d->seq_no = d->primary_term = -1;
     if (js_enter(j, '{'))
         return -1;
-    while ((m = js_member(j, &first, &k, &kn)) == 1) {
+    for (;;) {
+        m = js_member(j, &first, &k, &kn);
+        if (m != 1)
+            break;
         if (js_key_is(k, kn, "_index")) {
             x = js_get_str(j, &out->pool, &d->index);
         } else if (js_key_is(k, kn, "_id")) {
@@ -740,15 +724,7 @@ static int mget_doc(struct js *j, struct es_doc_list *out)
         } else if (js_key_is(k, kn, "_primary_term")) {
             x = js_get_int(j, &d->primary_term);
         } else if (js_key_is(k, kn, "_source")) {
-            const char *s;
-            size_t sn;
-
-            if (js_raw(j, &s, &sn))
-                return -1;
-            d->source = js_pool_strndup(&out->pool, s, sn);
-            d->source_len = sn;
-            if (!d->source)
-                return -2;
+            x = js_get_raw(j, &out->pool, &d->source, &d->source_len);
         } else if (js_key_is(k, kn, "error")) {
             const char *s;
             size_t sn;
@@ -800,14 +776,20 @@ int es_parse_mget(const char *body, size_t len, struct es_doc_list *out, struct 
     js_init(&j, body, len);
     if (js_enter(&j, '{'))
         return js_fail(-1, "_mget answer", err);
-    while ((m = js_member(&j, &first, &k, &kn)) == 1) {
+    for (;;) {
+        m = js_member(&j, &first, &k, &kn);
+        if (m != 1)
+            break;
         if (js_key_is(k, kn, "docs") && js_peek(&j) == '[') {
             int efirst = 1, e;
 
             docs = true;
             if (js_enter(&j, '['))
                 return js_fail(-1, "_mget answer", err);
-            while ((e = js_elem(&j, &efirst)) == 1) {
+            for (;;) {
+                e = js_elem(&j, &efirst);
+                if (e != 1)
+                    break;
                 x = mget_doc(&j, out);
                 if (x)
                     break;

@@ -36,8 +36,10 @@ static int check_fields(const json_t *props, struct dbuf *path, const char *src,
 
 static int check_field(const json_t *spec, struct dbuf *path, const char *src, struct ddb2es_error *err)
 {
+    /* an object's fields, and a field's multi-fields ("name.keyword") */
+    static const char *const nested[] = {"properties", "fields"};
     const json_t *t, *sub;
-    size_t mark = path->len;
+    size_t mark = path->len, i;
     int rc;
 
     if (!json_is_object(spec))
@@ -46,21 +48,11 @@ static int check_field(const json_t *spec, struct dbuf *path, const char *src, s
     t = json_object_get(spec, "type");
     if (t && !json_is_string(t))
         return ddb2es_failf(err, DDB2ES_E_CONFIG, "%s: %s.type: expected a string", src, dbuf_cstr(path));
-    sub = json_object_get(spec, "properties");
-    if (sub) {
-        rc = dbuf_puts(path, ".properties");
-        if (!rc)
-            rc = check_fields(sub, path, src, err);
-        else
-            rc = ddb2es_failf(err, rc, "out of memory reading %s", src);
-        path->len = mark;
-        path->data[mark] = '\0';
-        if (rc)
-            return rc;
-    }
-    sub = json_object_get(spec, "fields");
-    if (sub) {
-        rc = dbuf_puts(path, ".fields");
+    for (i = 0; i < sizeof(nested) / sizeof(nested[0]); i++) {
+        sub = json_object_get(spec, nested[i]);
+        if (!sub)
+            continue;
+        rc = dbuf_printf(path, ".%s", nested[i]);
         if (!rc)
             rc = check_fields(sub, path, src, err);
         else
@@ -213,7 +205,10 @@ int indexdef_load_file(const char *path, struct indexdef **out, struct ddb2es_er
             return ddb2es_failf(err, DDB2ES_E_NOTFOUND, "no index definition at %s", path);
         return ddb2es_failf(err, DDB2ES_E_IO, "cannot open the index definition %s: %s", path, strerror(errno));
     }
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+    for (;;) {
+        n = fread(chunk, 1, sizeof(chunk), f);
+        if (n == 0)
+            break;
         rc = dbuf_append(&text, chunk, n);
         if (rc) {
             rc = ddb2es_failf(err, rc, "out of memory reading %s", path);

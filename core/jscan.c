@@ -267,13 +267,14 @@ int js_enter(struct js *j, int open)
     return 0;
 }
 
-/* Next member of an object entered with js_enter('{'). *first starts at 1. */
-int js_member(struct js *j, int *first, const char **key, size_t *klen)
+/* What js_member and js_elem share: 0 when the container ends at `close`
+ * (consumed), -1 when no ',' separates the next entry, 1 with the cursor on
+ * that entry. */
+static int js_next(struct js *j, int *first, int close)
 {
     int ch = js_peek(j);
-    bool esc;
 
-    if (ch == '}') {
+    if (ch == close) {
         j->p++;
         j->depth--;
         return 0;
@@ -284,9 +285,19 @@ int js_member(struct js *j, int *first, const char **key, size_t *klen)
         if (ch != ',')
             return -1;
         j->p++;
-        ch = js_peek(j);
     }
-    if (ch != '"' || js_string(j, key, klen, &esc))
+    return 1;
+}
+
+/* Next member of an object entered with js_enter('{'). *first starts at 1. */
+int js_member(struct js *j, int *first, const char **key, size_t *klen)
+{
+    int r = js_next(j, first, '}');
+    bool esc;
+
+    if (r != 1)
+        return r;
+    if (js_peek(j) != '"' || js_string(j, key, klen, &esc))
         return -1;
     if (js_peek(j) != ':')
         return -1;
@@ -297,20 +308,10 @@ int js_member(struct js *j, int *first, const char **key, size_t *klen)
 /* Next element of an array entered with js_enter('['). */
 int js_elem(struct js *j, int *first)
 {
-    int ch = js_peek(j);
+    int r = js_next(j, first, ']');
 
-    if (ch == ']') {
-        j->p++;
-        j->depth--;
-        return 0;
-    }
-    if (*first) {
-        *first = 0;
-    } else {
-        if (ch != ',')
-            return -1;
-        j->p++;
-    }
+    if (r != 1)
+        return r;
     return js_peek(j) < 0 ? -1 : 1;
 }
 
@@ -325,17 +326,23 @@ int js_skip(struct js *j)
     case '{':
         if (js_enter(j, '{'))
             return -1;
-        while ((r = js_member(j, &first, &k, &kn)) == 1)
+        for (;;) {
+            r = js_member(j, &first, &k, &kn);
+            if (r != 1)
+                return r;
             if (js_skip(j))
                 return -1;
-        return r;
+        }
     case '[':
         if (js_enter(j, '['))
             return -1;
-        while ((r = js_elem(j, &first)) == 1)
+        for (;;) {
+            r = js_elem(j, &first);
+            if (r != 1)
+                return r;
             if (js_skip(j))
                 return -1;
-        return r;
+        }
     case '"':
         return js_string(j, &k, &kn, &b);
     case 't':
@@ -388,7 +395,7 @@ static unsigned hex4(const char *s)
     return v;
 }
 
-static size_t put_utf8(char *o, unsigned cp)
+size_t js_put_utf8(char *o, unsigned cp)
 {
     if (cp < 0x80) {
         o[0] = (char)cp;
@@ -449,7 +456,7 @@ size_t js_unescape(const char *s, size_t n, char *out)
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 cp = 0xFFFD;
             }
-            o += put_utf8(out + o, cp);
+            o += js_put_utf8(out + o, cp);
             break;
         default: /* '"', '\\', '/' */
             out[o++] = s[i - 1];
@@ -459,29 +466,58 @@ size_t js_unescape(const char *s, size_t n, char *out)
     return o;
 }
 
+/* The string at the cursor: 1 with its raw bytes in *s, *n (borrowed) and
+ * *esc; or a non-string skipped: 0; or -1 on a syntax error. */
+static int str_or_skip(struct js *j, const char **s, size_t *n, bool *esc)
+{
+    if (js_peek(j) != '"')
+        return js_skip(j);
+    return js_string(j, s, n, esc) ? -1 : 1;
+}
+
+/* Writes the string s[0..n) (escapes decoded when esc) NUL-terminated into d (n + 1 bytes). */
+static char *decode_into(char *d, const char *s, size_t n, bool esc)
+{
+    if (esc)
+        n = js_unescape(s, n, d);
+    else
+        memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
 /* Reads a string value into the pool (*out), or skips a non-string (null,
  * ...) leaving *out unchanged. Returns -1 on syntax error, -2 out of memory. */
 int js_get_str(struct js *j, struct es_pool **pool, const char **out)
+{
+    return js_get_str_memo(j, pool, NULL, out);
+}
+
+/* As js_get_str; a string whose raw bytes equal the last one read with memo
+ * is not copied again: *out is that copy. memo NULL: no memory (js_get_str). */
+int js_get_str_memo(struct js *j, struct es_pool **pool, struct js_str_memo *memo, const char **out)
 {
     const char *s;
     size_t n;
     bool esc;
     char *d;
+    int r = str_or_skip(j, &s, &n, &esc);
 
-    if (js_peek(j) != '"')
-        return js_skip(j);
-    if (js_string(j, &s, &n, &esc))
-        return -1;
+    if (r != 1)
+        return r;
+    if (memo && memo->copy && n == memo->len && memcmp(s, memo->raw, n) == 0) {
+        *out = memo->copy;
+        return 0;
+    }
     d = js_pool_alloc(pool, n + 1);
     if (!d)
         return -2;
-    if (esc) {
-        n = js_unescape(s, n, d);
-    } else {
-        memcpy(d, s, n);
+    *out = decode_into(d, s, n, esc);
+    if (memo) {
+        memo->raw = s;
+        memo->len = n;
+        memo->copy = *out;
     }
-    d[n] = '\0';
-    *out = d;
     return 0;
 }
 
@@ -492,22 +528,29 @@ int js_get_strdup(struct js *j, char **out)
     size_t n;
     bool esc;
     char *d;
+    int r = str_or_skip(j, &s, &n, &esc);
 
-    if (js_peek(j) != '"')
-        return js_skip(j);
-    if (js_string(j, &s, &n, &esc))
-        return -1;
+    if (r != 1)
+        return r;
     d = malloc(n + 1);
     if (!d)
         return -2;
-    if (esc)
-        n = js_unescape(s, n, d);
-    else
-        memcpy(d, s, n);
-    d[n] = '\0';
     free(*out);
-    *out = d;
+    *out = decode_into(d, s, n, esc);
     return 0;
+}
+
+/* The raw text of the value at the cursor, copied into the pool. */
+int js_get_raw(struct js *j, struct es_pool **pool, const char **out, size_t *len)
+{
+    const char *s;
+    size_t n;
+
+    if (js_raw(j, &s, &n))
+        return -1;
+    *out = js_pool_strndup(pool, s, n);
+    *len = n;
+    return *out ? 0 : -2;
 }
 
 /* Reads an integer value into *v; other values are skipped (v unchanged). */

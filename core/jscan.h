@@ -1,7 +1,8 @@
 /*
  * jscan.h - internal to core/: the validating JSON scanner and the chunked
  * string pool that es.c, es_bulk.c and es_search.c read large answers with
- * (a _bulk answer of tens of thousands of items, search pages, _mget).
+ * (a _bulk answer of tens of thousands of items, search pages, _mget), and
+ * the one UTF-8 validator of core/ (ddbjson.c's escaper uses it too).
  *
  * Not a public API: nothing outside core/ includes it.
  *
@@ -93,8 +94,24 @@ size_t js_unescape(const char *s, size_t n, char *out);
  * -1 on a syntax error, -2 out of memory. */
 int js_get_str(struct js *j, struct es_pool **pool, const char **out);
 
+/* The last string read with js_get_str_memo. Zero-initialise; valid while the scanned text and the pool are. */
+struct js_str_memo {
+    const char *raw;   /* its raw bytes (borrowed from the scanned text) */
+    size_t len;        /* their length */
+    const char *copy;  /* its decoded copy in the pool, NULL before the first */
+};
+
+/* As js_get_str, but a string whose raw bytes equal the last one read with memo is not copied again: *out is
+ * that copy. A run of equal strings (the index names of a bulk answer's items or of a page's hits) shares one.
+ * memo NULL: exactly js_get_str. */
+int js_get_str_memo(struct js *j, struct es_pool **pool, struct js_str_memo *memo, const char **out);
+
 /* As js_get_str into a malloc'd string: *out is replaced (the previous value freed); caller frees. */
 int js_get_strdup(struct js *j, char **out);
+
+/* The raw JSON text of the value at the cursor copied into the pool (*out, NUL-terminated; *len bytes).
+ * -1 on a syntax error, -2 out of memory. */
+int js_get_raw(struct js *j, struct es_pool **pool, const char **out, size_t *len);
 
 /* Reads an integer into *v; other values (and integers beyond 64 bits) are skipped, v unchanged. */
 int js_get_int(struct js *j, long long *v);
@@ -116,6 +133,9 @@ int js_is_digit(int c);
 size_t js_utf8_seq(const unsigned char *s, size_t n);
 
 bool js_utf8_valid(const char *s, size_t n);
+
+/* Writes code point cp (at most U+10FFFF) as UTF-8 into o (room for 4 bytes); returns the length. */
+size_t js_put_utf8(char *o, unsigned cp);
 
 /* A printable, bounded rendering of s[0..n) (an id, a name) into out, for messages. */
 void js_printable(const char *s, size_t n, char *out, size_t outsz);

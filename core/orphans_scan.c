@@ -393,17 +393,23 @@ static int scan_open(struct orphans_job *job, struct es_client *es, bool source,
     return rc;
 }
 
-/* Strategy A's second half, and verify's: every index id against the set. */
-static int stream_index(struct orphans_job *job, struct es_client *es, bool verify, struct ddb2es_error *err)
+/* Checks one page of the index: puts in idx the positions of its orphans and reports them (found). */
+typedef int (*page_check_fn)(struct orphans_job *job, void *ctx, const struct es_page *page, size_t *idx,
+                             struct ddb2es_error *err);
+
+/* Reads the index page by page (the documents too when `source`) and checks each page with `check`, idx
+ * having room for every hit of the page; counts the requests. Stops early when the job is stopping. */
+static int scan_index(struct orphans_job *job, struct es_client *es, bool source, page_check_fn check, void *ctx,
+                      struct ddb2es_error *err)
 {
     struct es_scan *scan = NULL;
     struct es_page page;
-    size_t *idx = NULL, cap = 0, n, i;
+    size_t *idx = NULL, cap = 0;
     int rc;
 
     orphans__stage(job, ORPHANS_STAGE_INDEX);
     es_page_init(&page);
-    rc = scan_open(job, es, !verify && job->o.with_source, &scan, err);
+    rc = scan_open(job, es, source, &scan, err);
     while (!rc && !orphans__stopping(job)) {
         rc = es_scan_next(scan, &page, err);
         if (rc || page.nhits == 0)
@@ -412,25 +418,7 @@ static int stream_index(struct orphans_job *job, struct es_client *es, bool veri
             rc = ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory reading the index");
             break;
         }
-        n = 0;
-        if (verify)
-            pthread_mutex_lock(&job->lock);
-        for (i = 0; i < page.nhits; i++) {
-            const char *id = page.hits[i].id;
-            bool in = verify ? orphans_set_mark(job->set, id, strlen(id), NULL)
-                             : orphans_set_contains(job->set, id, strlen(id));
-            if (!in)
-                idx[n++] = i;
-        }
-        for (i = 0; verify && i < n && !rc; i++)
-            rc = orphans__note(job, &job->names[ORPHANS__ORPHANS], page.hits[idx[i]].id, NULL);
-        if (verify)
-            pthread_mutex_unlock(&job->lock);
-        if (rc) {
-            rc = ddb2es_failf(err, rc, "out of memory keeping orphans");
-            break;
-        }
-        rc = found(job, &page, idx, n, err);
+        rc = check(job, ctx, &page, idx, err);
         pthread_mutex_lock(&job->lock);
         job->c.es_requests++;
         pthread_mutex_unlock(&job->lock);
@@ -439,6 +427,38 @@ static int stream_index(struct orphans_job *job, struct es_client *es, bool veri
     es_page_free(&page);
     free(idx);
     return rc;
+}
+
+/* Strategy A's second half, and verify's (ctx: a bool, true for verify): every id of the page against the
+ * set of the table's keys. */
+static int check_against_set(struct orphans_job *job, void *ctx, const struct es_page *page, size_t *idx,
+                             struct ddb2es_error *err)
+{
+    bool verify = *(const bool *)ctx;
+    size_t n = 0, i;
+    int rc = DDB2ES_OK;
+
+    if (verify)
+        pthread_mutex_lock(&job->lock);
+    for (i = 0; i < page->nhits; i++) {
+        const char *id = page->hits[i].id;
+        bool in = verify ? orphans_set_mark(job->set, id, strlen(id), NULL)
+                         : orphans_set_contains(job->set, id, strlen(id));
+        if (!in)
+            idx[n++] = i;
+    }
+    for (i = 0; verify && i < n && !rc; i++)
+        rc = orphans__note(job, &job->names[ORPHANS__ORPHANS], page->hits[idx[i]].id, NULL);
+    if (verify)
+        pthread_mutex_unlock(&job->lock);
+    if (rc)
+        return ddb2es_failf(err, rc, "out of memory keeping orphans");
+    return found(job, page, idx, n, err);
+}
+
+static int stream_index(struct orphans_job *job, struct es_client *es, bool verify, struct ddb2es_error *err)
+{
+    return scan_index(job, es, !verify && job->o.with_source, check_against_set, &verify, err);
 }
 
 int orphans__list_a(struct orphans_job *job, struct es_client *es, struct ddb2es_error *err)
@@ -450,10 +470,11 @@ int orphans__list_a(struct orphans_job *job, struct es_client *es, struct ddb2es
     return rc;
 }
 
-/* Strategy B: the ids of one page, 100 at a time, looked up with BatchGetItem. */
-static int check_page(struct orphans_job *job, struct ddb_client *ddb, const struct es_page *page, size_t *idx,
+/* Strategy B (ctx: the DynamoDB client): the ids of one page, 100 at a time, looked up with BatchGetItem. */
+static int check_page(struct orphans_job *job, void *ctx, const struct es_page *page, size_t *idx,
                       struct ddb2es_error *err)
 {
+    struct ddb_client *ddb = ctx;
     json_t *names = json_pack("{s:s}", "#k", entity_id_attribute(job->o.entity));
     size_t off, i, n = 0;
     int rc = names ? DDB2ES_OK : DDB2ES_E_NOMEM;
@@ -487,37 +508,15 @@ static int check_page(struct orphans_job *job, struct ddb_client *ddb, const str
         ddb2es_failf(err, rc, "out of memory checking ids");
     if (!rc)
         rc = found(job, page, idx, n, err);
+    pthread_mutex_lock(&job->lock);
+    orphans__count_ddb(job, ddb, &job->main_stats, 0);
+    pthread_mutex_unlock(&job->lock);
     return rc;
 }
 
 int orphans__list_b(struct orphans_job *job, struct ddb_client *ddb, struct es_client *es, struct ddb2es_error *err)
 {
-    struct es_scan *scan = NULL;
-    struct es_page page;
-    size_t *idx = NULL, cap = 0;
-    int rc;
-
-    orphans__stage(job, ORPHANS_STAGE_INDEX);
-    es_page_init(&page);
-    rc = scan_open(job, es, job->o.with_source, &scan, err);
-    while (!rc && !orphans__stopping(job)) {
-        rc = es_scan_next(scan, &page, err);
-        if (rc || page.nhits == 0)
-            break;
-        if (js_grow_array((void **)&idx, &cap, page.nhits, sizeof(*idx))) {
-            rc = ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory reading the index");
-            break;
-        }
-        rc = check_page(job, ddb, &page, idx, err);
-        pthread_mutex_lock(&job->lock);
-        job->c.es_requests++;
-        orphans__count_ddb(job, ddb, &job->main_stats, 0);
-        pthread_mutex_unlock(&job->lock);
-    }
-    es_scan_close(scan);
-    es_page_free(&page);
-    free(idx);
-    return rc;
+    return scan_index(job, es, job->o.with_source, check_page, ddb, err);
 }
 
 /* ------------------------------------------------------------------ verify */

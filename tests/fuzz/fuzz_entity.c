@@ -16,7 +16,7 @@
  * Build (from the repository root):
  *   clang -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinclude -Icore \
- *     tests/fuzz/fuzz_entity.c core/entity.c core/ddbjson.c core/buf.c core/error.c \
+ *     tests/fuzz/fuzz_entity.c core/entity*.c core/ddbjson.c core/jscan.c core/util.c core/buf.c core/error.c \
  *     -ljansson -o build/fuzz/fuzz_entity
  * Run: build/fuzz/fuzz_entity -dict=tests/fuzz/fuzz_entity.dict -max_total_time=60 \
  *        build/fuzz/corpus-entity tests/fuzz/corpus/entity

@@ -30,17 +30,18 @@
 #include "ddb2es/buf.h"
 #include "ddb2es/error.h"
 #include "ddb2es/es.h"
+#include "testutil.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ fixtures */
 
 static inline void load(const char *name, struct dbuf *out)
 {
-    const char *shared = getenv("DDB2ES_SHARED");
-    char path[1024];
+    char rel[512], path[1024];
     struct ddb2es_error err;
 
-    snprintf(path, sizeof(path), "%s/reference/elasticsearch/%s", shared && *shared ? shared : "../shared", name);
+    snprintf(rel, sizeof(rel), "reference/elasticsearch/%s", name);
+    tu_shared(rel, path, sizeof(path));
     dbuf_init(out);
     if (util_read_file(path, out, &err) != DDB2ES_OK)
         fail_msg("cannot read fixture %s: %s", path, err.message);
@@ -94,7 +95,10 @@ static inline bool header_value(const char *head, const char *name, char *out, s
     size_t n = strlen(name);
     const char *p = head;
 
-    while ((p = strstr(p, "\r\n")) != NULL) {
+    for (;;) {
+        p = strstr(p, "\r\n");
+        if (!p)
+            break;
         p += 2;
         if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
             const char *v = p + n + 1, *e;

@@ -11,34 +11,10 @@
 #include "ddb2es/ddbjson.h"
 #include "testutil.h"
 
-/* Parses JSON text or fails the test. */
-static json_t *load(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-
-    if (!j)
-        fail_msg("test JSON does not parse: %s: %s", je.text, text);
-    return j;
-}
-
-static json_t *load_shared(const char *rel)
-{
-    char path[1024];
-    json_error_t je;
-    json_t *j = json_load_file(tu_shared(rel, path, sizeof(path)), 0, &je);
-
-    if (!j) {
-        fprintf(stderr, "missing or bad test input %s: %s (set DDB2ES_SHARED)\n", path, je.text);
-        exit(2);
-    }
-    return j;
-}
-
 /* Converts one AttributeValue given as text; returns the status, output in *out. */
 static int conv(const char *av_text, struct dbuf *out, struct ddb2es_error *err)
 {
-    json_t *av = load(av_text);
+    json_t *av = tu_json(av_text);
     int rc = ddbjson_value_to_json(out, av, "v", 1, err);
 
     json_decref(av);
@@ -65,7 +41,7 @@ static void test_attribute_value_types(void **state)
         {"NS", "[42.2,-19,7.5,3.14]"},
         {"BS", "[\"U3Vubnk=\",\"UmFpbnk=\",\"U25vd3k=\"]"},
     };
-    json_t *all = load_shared("reference/dynamodb/attribute-value-types.json");
+    json_t *all = tu_json_shared("reference/dynamodb/attribute-value-types.json");
     struct ddb2es_error err;
     size_t i;
 
@@ -86,7 +62,7 @@ static void test_attribute_value_types(void **state)
 
 static void test_getitem_nested(void **state)
 {
-    json_t *resp = load_shared("reference/dynamodb/getitem-response.nested-types.json");
+    json_t *resp = tu_json_shared("reference/dynamodb/getitem-response.nested-types.json");
     struct dbuf out = DBUF_INIT;
     struct ddb2es_error err;
     json_t *back;
@@ -98,7 +74,7 @@ static void test_getitem_nested(void **state)
                         "{\"Age\":8,\"Colors\":[\"White\",\"Brown\",\"Black\"],\"Name\":\"Fido\","
                         "\"Vaccinations\":{\"Rabies\":[\"2009-03-17\",\"2011-09-21\",\"2014-07-08\"],"
                         "\"Distemper\":\"2015-10-13\"},\"Breed\":\"Beagle\",\"AnimalType\":\"Dog\"}");
-    back = load(dbuf_cstr(&out));
+    back = tu_json(dbuf_cstr(&out));
     assert_true(json_is_object(back));
     json_decref(back);
     dbuf_free(&out);
@@ -145,7 +121,7 @@ static void test_type_of(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        json_t *av = load(cases[i].av);
+        json_t *av = tu_json(cases[i].av);
         const json_t *payload = (const json_t *)&payload;
 
         if (ddbjson_type_of(av, &payload) != cases[i].want)
@@ -259,7 +235,7 @@ static void test_number_errors_name_path(void **state)
 {
     const char *item = "{\"id\":{\"S\":\"a\"},\"tenures\":{\"L\":[{\"M\":{}},{\"M\":{}},{\"M\":{}},"
                        "{\"M\":{\"uprn\":{\"N\":\"1e\"}}}]}}";
-    json_t *j = load(item);
+    json_t *j = tu_json(item);
     struct dbuf out = DBUF_INIT;
     struct ddb2es_error err;
 
@@ -570,7 +546,7 @@ static void test_malformed_values_name_path(void **state)
 
     (void)state;
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        json_t *item = load(cases[i].item);
+        json_t *item = tu_json(cases[i].item);
         struct dbuf out = DBUF_INIT;
         struct ddb2es_error err;
 

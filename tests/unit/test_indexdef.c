@@ -32,30 +32,15 @@ static struct indexdef *shipped_def(const char *name)
 
 static json_t *hackney_mappings(size_t i)
 {
-    char rel[256], path[1024];
-    json_error_t je;
+    char rel[256];
     json_t *root, *m;
 
     snprintf(rel, sizeof(rel), "reference/hackney/es-index/%s", hackney_files[i]);
-    root = json_load_file(tu_shared(rel, path, sizeof(path)), 0, &je);
-    if (!root) {
-        fprintf(stderr, "missing test input %s: %s (set DDB2ES_SHARED)\n", path, je.text);
-        exit(2);
-    }
+    root = tu_json_shared(rel);
     m = json_incref(json_object_get(root, "mappings"));
     json_decref(root);
     assert_non_null(m);
     return m;
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-
-    if (!j)
-        fail_msg("test JSON does not parse: %s: %s", je.text, text);
-    return j;
 }
 
 /* The object holding the last key of a '/'-separated key path inside root
@@ -117,7 +102,7 @@ static void test_shipped_files_load_and_entities_point_at_them(void **state)
 
         assert_true(json_object_size(json_object_get(d->mappings, "properties")) > 0);
         /* the request body is the file's content */
-        body = parse(d->body_text);
+        body = tu_json(d->body_text);
         assert_true(json_equal(body, d->body));
         assert_non_null(json_object_get(body, "settings"));
         json_decref(body);
@@ -219,7 +204,7 @@ static void test_variants(void **state)
         if (c->op == EDIT_DELETE)
             assert_int_equal(json_object_del(parent, key), 0);
         else
-            assert_int_equal(json_object_set_new(parent, key, parse(c->value)), 0);
+            assert_int_equal(json_object_set_new(parent, key, tu_json(c->value)), 0);
         compare_expect(d->mappings, idx, c->want, c->name);
         json_decref(idx);
         indexdef_free(d);
@@ -280,7 +265,7 @@ static void test_rules(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof(rule_cases) / sizeof(rule_cases[0]); i++) {
-        json_t *def = parse(rule_cases[i].def), *idx = parse(rule_cases[i].idx);
+        json_t *def = tu_json(rule_cases[i].def), *idx = tu_json(rule_cases[i].idx);
         compare_expect(def, idx, rule_cases[i].want, rule_cases[i].name);
         json_decref(def);
         json_decref(idx);
@@ -289,9 +274,9 @@ static void test_rules(void **state)
 
 static void test_diff_fields(void **state)
 {
-    json_t *def = parse("{\"properties\":{\"a\":{\"properties\":{\"b\":{\"type\":\"keyword\"}}},"
+    json_t *def = tu_json("{\"properties\":{\"a\":{\"properties\":{\"b\":{\"type\":\"keyword\"}}},"
                         "\"d\":{\"type\":\"date\",\"ignore_malformed\":true}}}");
-    json_t *idx = parse("{\"properties\":{\"a\":{\"properties\":{}},\"d\":{\"type\":\"date\"}}}");
+    json_t *idx = tu_json("{\"properties\":{\"a\":{\"properties\":{}},\"d\":{\"type\":\"date\"}}}");
     struct indexdef_report r;
     struct ddb2es_error err;
 
@@ -393,8 +378,8 @@ static void test_describe(void **state)
 {
     struct indexdef_report r;
     struct dbuf out = DBUF_INIT;
-    json_t *def = parse("{\"properties\":{\"a\":{\"type\":\"keyword\"},\"b\":{\"type\":\"date\"}}}");
-    json_t *idx = parse("{\"properties\":{\"b\":{\"type\":\"text\"}}}");
+    json_t *def = tu_json("{\"properties\":{\"a\":{\"type\":\"keyword\"},\"b\":{\"type\":\"date\"}}}");
+    json_t *idx = tu_json("{\"properties\":{\"b\":{\"type\":\"text\"}}}");
     struct ddb2es_error err;
 
     (void)state;
@@ -563,7 +548,7 @@ static void test_prepare_missing_creates(void **state)
     assert_true(r.created);
     assert_false(r.index_exists);
     assert_string_equal(f->log.data, "HEAD /tenures\nPUT /tenures\n");
-    sent = parse(f->body.data);
+    sent = tu_json(f->body.data);
     assert_true(json_equal(sent, d->body)); /* settings and mappings of the file */
     assert_string_equal(r.concrete_index, "tenures");
     json_decref(sent);

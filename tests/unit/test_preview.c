@@ -12,47 +12,9 @@
 #include "ddb2es/dynamo.h"
 #include "ddb2es/entity.h"
 #include "ddb2es/preview.h"
-#include "testutil.h"
-
-/* 2025-01-01T00:00:00Z */
-#define NOW_2025 1735689600
+#include "entity_test_util.h"
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static struct entity *shipped(const char *name)
-{
-    char path[256];
-    struct entity *e = NULL;
-    struct ddb2es_error err;
-
-    snprintf(path, sizeof(path), "assets/entities/%s.json", name);
-    if (entity_load_file(path, &e, &err) != DDB2ES_OK)
-        fail_msg("cannot load %s: %s", path, err.message);
-    return e;
-}
-
-static json_t *load_shared_json(const char *rel)
-{
-    char path[1024];
-    json_error_t je;
-    json_t *j = json_load_file(tu_shared(rel, path, sizeof(path)), 0, &je);
-
-    if (!j) {
-        fprintf(stderr, "missing test input %s: %s (set DDB2ES_SHARED)\n", path, je.text);
-        exit(2);
-    }
-    return j;
-}
-
-static json_t *parse(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-
-    if (!j)
-        fail_msg("test JSON does not parse: %s: %s", je.text, text);
-    return j;
-}
 
 /* One difference as "KIND PATH OLD NEW" ('-' for an absent side). */
 static void diff_line(const struct preview_diff *d, char *out, size_t cap)
@@ -196,7 +158,7 @@ static void test_diff_invalid_and_limit(void **state)
 static void test_diff_reference_persons(void **state)
 {
     struct entity *e = shipped("persons");
-    json_t *page = load_shared_json("reference/hackney/dynamodb/persons-scan-page.json");
+    json_t *page = tu_json_shared("reference/hackney/dynamodb/persons-scan-page.json");
     json_t *items = json_object_get(page, "Items");
     char path[1024];
     size_t flen;
@@ -298,10 +260,10 @@ static struct preview_result *new_result(void)
 static void test_add_items(void **state)
 {
     struct entity *e = shipped("persons");
-    json_t *page = load_shared_json("reference/hackney/dynamodb/persons-scan-page.json");
+    json_t *page = tu_json_shared("reference/hackney/dynamodb/persons-scan-page.json");
     json_t *item0 = json_array_get(json_object_get(page, "Items"), 0);
-    json_t *misfit = parse("{\"id\":{\"S\":\"m-1\"},\"tenures\":{\"L\":[{\"L\":[]}]}}");
-    json_t *no_id = parse("{\"id\":{\"BOOL\":true},\"title\":{\"S\":\"Mr\"}}");
+    json_t *misfit = tu_json("{\"id\":{\"S\":\"m-1\"},\"tenures\":{\"L\":[{\"L\":[]}]}}");
+    json_t *no_id = tu_json("{\"id\":{\"BOOL\":true},\"title\":{\"S\":\"Mr\"}}");
     struct preview_result *r = new_result();
     struct ddb2es_error err;
     struct dbuf doc = DBUF_INIT, id = DBUF_INIT, src = DBUF_INIT;
@@ -371,7 +333,7 @@ static void test_add_item_source_too_deep(void **state)
     for (int i = 0; i < 40; i++)
         dbuf_puts(&t, "}}");
     dbuf_putc(&t, '}');
-    item = parse(t.data);
+    item = tu_json(t.data);
     assert_int_equal(preview_add_item(r, e, item, NOW_2025, true, &err), DDB2ES_OK);
     assert_true(r->items[0].mapped);
     assert_null(r->items[0].source);
@@ -467,8 +429,8 @@ static void test_compare_mget(void **state)
                 "{\"_index\":\"persons\",\"_id\":\"d4\",\"error\":{\"type\":\"some_exception\",\"reason\":\"boom\"}}]}");
     assert_int_equal(preview_compare(c, "persons", r, &err), DDB2ES_OK);
     assert_string_equal(f->log.data, "HEAD /persons\nPOST /persons/_mget\n");
-    body = parse(f->body.data);
-    want = parse("{\"ids\":[\"d1\",\"d2\",\"d3\",\"d4\"]}"); /* mapped items only */
+    body = tu_json(f->body.data);
+    want = tu_json("{\"ids\":[\"d1\",\"d2\",\"d3\",\"d4\"]}"); /* mapped items only */
     assert_true(json_equal(body, want));
     json_decref(body);
     json_decref(want);
@@ -567,7 +529,7 @@ static void test_run(void **state)
     o.index = NULL;
     o.limit = 5;
     assert_int_equal(preview_run(&o, &r, &err), DDB2ES_OK);
-    req = parse(f->body.data);
+    req = tu_json(f->body.data);
     assert_int_equal(json_integer_value(json_object_get(req, "Limit")), 4);
     assert_string_equal(json_string_value(json_object_get(json_object_get(json_object_get(req, "ExclusiveStartKey"),
                                                                           "id"), "S")), "p1");
@@ -584,7 +546,7 @@ static void test_run(void **state)
     o.limit = 1;
     o.max_read = 2;
     assert_int_equal(preview_run(&o, &r, &err), DDB2ES_OK);
-    req = parse(f->body.data);
+    req = tu_json(f->body.data);
     assert_int_equal(json_integer_value(json_object_get(req, "Limit")), 1);
     json_decref(req);
     assert_int_equal(r->read, 2);
