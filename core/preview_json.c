@@ -448,53 +448,77 @@ static int emit(struct differ *d, enum preview_diff_kind kind, long ai, long bi)
     return DDB2ES_OK;
 }
 
-static int is_integer_text(const char *s, size_t n)
+/*
+ * A JSON number as [-]DIGITS and a decimal exponent, without leading or
+ * trailing zero digits, so two spellings of one value ("1.50", "15E-1")
+ * come out alike. Writes "0" for zero. Returns 0, or -1 when it does not fit.
+ */
+static int number_normalise(const char *s, size_t n, char *digits, size_t dsz, int *neg, long long *exp)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] == '.' || s[i] == 'e' || s[i] == 'E')
-            return 0;
-    return 1;
+    const char *p = s, *end = s + n;
+    size_t dl = 0;
+    long long e = 0, frac = 0, lead_trim = 0;
+    int seen_nonzero = 0;
+
+    *neg = 0;
+    if (p < end && *p == '-') {
+        *neg = 1;
+        p++;
+    }
+    for (; p < end && ((*p >= '0' && *p <= '9') || *p == '.'); p++) {
+        if (*p == '.') {
+            frac = 1;
+            continue;
+        }
+        if (frac)
+            lead_trim--; /* one more digit after the point */
+        if (!seen_nonzero && *p == '0')
+            continue;
+        seen_nonzero = 1;
+        if (dl + 1 >= dsz)
+            return -1;
+        digits[dl++] = *p;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0, count = 0;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        for (; p < end; p++) {
+            if (++count > 15)
+                return -1;
+            e = e * 10 + (*p - '0');
+        }
+        if (eneg)
+            e = -e;
+    }
+    e += lead_trim;
+    while (dl > 0 && digits[dl - 1] == '0') {
+        dl--;
+        e++;
+    }
+    if (dl == 0) {
+        digits[dl++] = '0';
+        e = 0;
+        *neg = 0;
+    }
+    digits[dl] = '\0';
+    *exp = e;
+    return 0;
 }
 
-/*
- * Numbers by value where a 64-bit integer or a double holds them both (what
- * jansson could read), else as text: two integers beyond 64 bits or two
- * reals beyond a double are equal only when written alike.
- */
+/* Numbers by value, exactly, whatever their size or spelling. */
 static int numbers_equal(const char *a, size_t al, const char *b, size_t bl)
 {
     char x[512], y[512];
-    char *end;
+    long long xe, ye;
+    int xn, yn;
 
     if (al == bl && memcmp(a, b, al) == 0)
         return 1;
-    if (al >= sizeof(x) || bl >= sizeof(y))
+    if (number_normalise(a, al, x, sizeof(x), &xn, &xe) || number_normalise(b, bl, y, sizeof(y), &yn, &ye))
         return 0;
-    memcpy(x, a, al);
-    x[al] = '\0';
-    memcpy(y, b, bl);
-    y[bl] = '\0';
-    if (is_integer_text(a, al) && is_integer_text(b, bl)) {
-        long long u, v;
-        errno = 0;
-        u = strtoll(x, &end, 10);
-        if (errno || *end)
-            return 0;
-        v = strtoll(y, &end, 10);
-        if (errno || *end)
-            return 0;
-        return u == v;
-    } else {
-        double u, v;
-        errno = 0;
-        u = strtod(x, &end);
-        if (errno || *end)
-            return 0;
-        v = strtod(y, &end);
-        if (errno || *end)
-            return 0;
-        return u == v;
-    }
+    return xn == yn && xe == ye && strcmp(x, y) == 0;
 }
 
 static int kind_class(enum jt_type t)
