@@ -89,6 +89,16 @@ int cli_fail(int code, const char *fmt, ...)
 #endif
     ;
 
+/*
+ * Prints "ddb2es CMD: <message>", a blank line and the command's usage on
+ * stderr; returns EXIT_USAGE. For the option parsers of every command.
+ */
+int cli_usage_error(const char *cmd, void (*usage)(FILE *out), const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* Maps a core status to an exit code (config/usage/network -> 2, guard -> 3, ...). */
 int cli_exit_for(int status);
 

@@ -304,20 +304,14 @@ static int parse_args(int argc, char **argv, struct orphans_cli *a)
             orphans_usage(stdout);
             return EXIT_ALL_OK;
         default:
-            fprintf(stderr, "ddb2es orphans: option '%s' needs a value or is unknown\n\n", argv[optind - 1]);
-            orphans_usage(stderr);
-            return EXIT_USAGE;
+            return cli_usage_error("orphans", orphans_usage, "option '%s' needs a value or is unknown", argv[optind - 1]);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "ddb2es orphans: unexpected argument '%s'\n\n", argv[optind]);
-        orphans_usage(stderr);
-        return EXIT_USAGE;
+        return cli_usage_error("orphans", orphans_usage, "unexpected argument '%s'", argv[optind]);
     }
     if (!a->table || !a->index) {
-        fprintf(stderr, "ddb2es orphans: --table and --index are required\n\n");
-        orphans_usage(stderr);
-        return EXIT_USAGE;
+        return cli_usage_error("orphans", orphans_usage, "--table and --index are required");
     }
     if (!a->del && (a->from || a->yes || a->confirm || a->max_pct > 0))
         return cli_fail(EXIT_USAGE, "--from, --yes, --confirm and --max-delete-percent go with --delete");

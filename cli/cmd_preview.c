@@ -117,23 +117,14 @@ static int parse_args(int argc, char **argv, struct preview_args *a)
             preview_usage(stdout);
             return EXIT_ALL_OK;
         default:
-            if (optopt)
-                fprintf(stderr, "ddb2es preview: option '%s' needs a value or is unknown\n\n", argv[optind - 1]);
-            else
-                fprintf(stderr, "ddb2es preview: unknown option '%s'\n\n", argv[optind - 1]);
-            preview_usage(stderr);
-            return EXIT_USAGE;
+            return cli_usage_error("preview", preview_usage, "option '%s' needs a value or is unknown", argv[optind - 1]);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "ddb2es preview: unexpected argument '%s'\n\n", argv[optind]);
-        preview_usage(stderr);
-        return EXIT_USAGE;
+        return cli_usage_error("preview", preview_usage, "unexpected argument '%s'", argv[optind]);
     }
     if (!a->table) {
-        fprintf(stderr, "ddb2es preview: --table is required\n\n");
-        preview_usage(stderr);
-        return EXIT_USAGE;
+        return cli_usage_error("preview", preview_usage, "--table is required");
     }
     return -1;
 }

@@ -212,18 +212,11 @@ static int parse_args(int argc, char **argv, struct sync_cli *a)
             sync_usage(stdout);
             return EXIT_ALL_OK;
         default:
-            if (optopt)
-                fprintf(stderr, "ddb2es sync: option '%s' needs a value or is unknown\n\n", argv[optind - 1]);
-            else
-                fprintf(stderr, "ddb2es sync: unknown option '%s'\n\n", argv[optind - 1]);
-            sync_usage(stderr);
-            return EXIT_USAGE;
+            return cli_usage_error("sync", sync_usage, "option '%s' needs a value or is unknown", argv[optind - 1]);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "ddb2es sync: unexpected argument '%s'\n\n", argv[optind]);
-        sync_usage(stderr);
-        return EXIT_USAGE;
+        return cli_usage_error("sync", sync_usage, "unexpected argument '%s'", argv[optind]);
     }
     return -1;
 }
@@ -270,9 +263,7 @@ static int resolve_request(struct sync_cli *a)
         a->so.index = a->legacy.index;
     }
     if (!a->so.table || !a->so.index) {
-        fprintf(stderr, "ddb2es sync: --table and --index are required (or --event FILE)\n\n");
-        sync_usage(stderr);
-        return EXIT_USAGE;
+        return cli_usage_error("sync", sync_usage, "--table and --index are required (or --event FILE)");
     }
     if ((a->so.resume || a->resume_if_present) && !a->so.checkpoint_path)
         return cli_fail(EXIT_USAGE, "--resume needs --checkpoint FILE");

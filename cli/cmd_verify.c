@@ -100,20 +100,14 @@ static int parse_args(int argc, char **argv, struct verify_cli *a)
             verify_usage(stdout);
             return EXIT_ALL_OK;
         default:
-            fprintf(stderr, "ddb2es verify: option '%s' needs a value or is unknown\n\n", argv[optind - 1]);
-            verify_usage(stderr);
-            return EXIT_USAGE;
+            return cli_usage_error("verify", verify_usage, "option '%s' needs a value or is unknown", argv[optind - 1]);
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "ddb2es verify: unexpected argument '%s'\n\n", argv[optind]);
-        verify_usage(stderr);
-        return EXIT_USAGE;
+        return cli_usage_error("verify", verify_usage, "unexpected argument '%s'", argv[optind]);
     }
     if (!a->table || !a->index) {
-        fprintf(stderr, "ddb2es verify: --table and --index are required\n\n");
-        verify_usage(stderr);
-        return EXIT_USAGE;
+        return cli_usage_error("verify", verify_usage, "--table and --index are required");
     }
     return -1;
 }

@@ -27,6 +27,19 @@ int cli_fail(int code, const char *fmt, ...)
     return code;
 }
 
+int cli_usage_error(const char *cmd, void (*usage)(FILE *out), const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "ddb2es %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\n\n", stderr);
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
 int cli_exit_for(int status)
 {
     switch (status) {
