@@ -21,6 +21,9 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from server_testlib import read_ready_file  # noqa: E402
 
 
 def make_doc(i, size):
@@ -109,11 +112,7 @@ def main():
     p = subprocess.Popen([sys.executable, os.path.join(HERE, "server.py"), "--port", "0", "--ready-file", ready,
                           "--flavour", a.flavour])
     try:
-        for _ in range(200):
-            if os.path.exists(ready):
-                break
-            time.sleep(0.05)
-        port = int(open(ready).read())
+        port = read_ready_file(ready)
         c = http.client.HTTPConnection("127.0.0.1", port)
         c.request("PUT", "/bench", json.dumps({"settings": {"number_of_shards": 1, "number_of_replicas": 0}}),
                   {"Content-Type": "application/json"})

@@ -100,6 +100,10 @@ def parsing_error(reason, line=None, col=None, etype="parsing_exception", caused
     return EsError(400, etype, reason, meta=meta, caused_by=caused_by)
 
 
+def mapper_error(reason, caused_by=None):
+    return EsError(400, "mapper_parsing_exception", reason, caused_by=caused_by)
+
+
 def index_not_found(name, reason=None):
     meta = {"resource.type": "index_or_alias", "resource.id": name, "index_uuid": "_na_",
             "index": name}
@@ -122,6 +126,15 @@ def search_phase_error(inner, shards=None, status=None, reason="all shards faile
     outer = EsError(status or inner.status, "search_phase_execution_exception", reason, meta,
                     caused_by=inner, root_cause=[inner.cause_obj(with_cause=False)])
     return outer
+
+
+def text_fielddata_error(field):
+    """What sorting, aggregating on or fetching doc values of a text field gets."""
+    return illegal_argument(
+        "Text fields are not optimised for operations that require per-document field data like "
+        "aggregations and sorting, so these operations are disabled by default. Please use a keyword "
+        "field instead. Alternatively, set fielddata=true on [%s] in order to load field data by "
+        "uninverting the inverted index. Note that this can use significant memory." % field)
 
 
 def rejected_execution(reason=None):
@@ -281,12 +294,7 @@ def dumps(obj, pretty=False):
         except ValueError:
             out = None      # a non-finite float: the slow path renders it as Elasticsearch does
         if out is not None:
-            if not raws:
-                return out
-            parts = _RAW_RE.split(out)
-            for i in range(1, len(parts), 2):
-                parts[i] = raws[int(parts[i])]
-            return b"".join(parts)
+            return _splice_raw(out, raws)
     raws = []
 
     def conv(o):
@@ -308,6 +316,11 @@ def dumps(obj, pretty=False):
         return (json.dumps(obj, ensure_ascii=False, indent=2, separators=(",", " : "))
                 + "\n").encode("utf-8")
     out = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return _splice_raw(out, raws)
+
+
+def _splice_raw(out, raws):
+    """Replaces the placeholders dumps() left in out by the verbatim bytes in raws."""
     if not raws:
         return out
     parts = _RAW_RE.split(out)
@@ -528,6 +541,23 @@ def java_double_str(v):
     return repr(v)
 
 
+def java_str(v):
+    """Java Map/List toString, used in "unsupported parameters" messages and previews."""
+    if isinstance(v, dict):
+        return "{" + ", ".join("%s=%s" % (k, java_str(x)) for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(java_str(x) for x in v) + "]"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v is None:
+        return "null"
+    if isinstance(v, float):
+        return java_double_str(v)
+    return str(v)
+
+
 def float32(v):
     return struct.unpack("<f", struct.pack("<f", v))[0]
 
@@ -547,6 +577,15 @@ def float32_repr(v):
         if float32(float(s)) == f:
             return float(s)
     return f
+
+
+def str_list(v):
+    """A list of names from a JSON list or a comma-separated string (None: empty)."""
+    if v is None:
+        return []
+    if isinstance(v, list):
+        return [str(x) for x in v]
+    return [x for x in str(v).split(",") if x]
 
 
 def bool_param(value, name, default=False):

@@ -2,30 +2,26 @@
 
 DESIGN: parse_search() turns a request (URL parameters + body) into a SearchRequest,
 raising the errors a real node raises while parsing (unknown keys, negative from/size,
-result window, scroll/PIT/search_after conflicts). execute() then runs it over a list of
-Targets (one per index: its readers and the alias filter that applies). Matching hits are
-collected with a sort key built so that plain tuple comparison gives Elasticsearch's order
-(asc/desc per field, missing _first/_last, then shard and document order as tie-breaks);
-search_after is a comparison against the same key. A scroll keeps the complete sorted hit
-list of its first search, a point in time keeps the readers: both are frozen views like on a
-real node. Results are rendered with the stored _source bytes spliced in verbatim.
+result window, scroll/PIT/search_after conflicts). bind_targets() binds the query, the
+post_filter, the alias filters and the sort to each Target (one per index: its readers and
+the alias filters that apply), collect() runs them over every reader and returns the
+matching hits sorted (es_sort.py builds the keys), run_count() counts. The search handler
+(es_api_search.py) pages through the hits, keeps them for a scroll, and renders them
+(es_hits.py); aggregations are in es_aggs.py.
 
 Sorted hit lists of a point in time are cached per (query, sort) on the frozen readers so
 that paging through 100,000 documents with search_after costs one sort, not one per page.
 """
 
-import base64
-import json
-import math
-import os
-import struct
-
-from es_common import (EsError, RawJson, illegal_argument, validation_error, parsing_error,
-                       search_phase_error, glob_match, glob_could_extend, parse_time_ms, bool_param,
-                       float32_repr, int_param)
-from es_mapping import date_format, NUMERIC, INT_RANGES, _float_value
-from es_query import (parse_query, Binder, DocView, ensure_columns, shard_error, q_param_query,
-                      _UNREACHABLE)
+from es_aggs import parse_aggs
+from es_common import (EsError, illegal_argument, validation_error, parsing_error, search_phase_error,
+                       parse_time_ms, bool_param, int_param, murmur3_32, str_list)
+from es_docview import DocView, ensure_columns
+from es_hits import SourceFilter, parse_source_filter
+from es_query import parse_query
+from es_query_base import Binder
+from es_query_text import q_param_query
+from es_sort import SortBinding, SortSpec, parse_sort, parse_sort_param, bind_sort, sort_value
 
 BODY_KEYS = {"query", "from", "size", "sort", "search_after", "_source", "track_total_hits",
              "version", "seq_no_primary_term", "stored_fields", "docvalue_fields", "fields",
@@ -38,152 +34,8 @@ UNSUPPORTED_KEYS = {"highlight", "suggest", "collapse", "profile", "indices_boos
 INT_MAX = (1 << 31) - 1
 
 
-class Desc(object):
-    """Reverses the order of a string inside a sort key."""
-    __slots__ = ("v",)
-
-    def __init__(self, v):
-        self.v = v
-
-    def __lt__(self, o):
-        return self.v > o.v
-
-    def __gt__(self, o):
-        return self.v < o.v
-
-    def __eq__(self, o):
-        return self.v == o.v
-
-    def __le__(self, o):
-        return self.v >= o.v
-
-    def __ge__(self, o):
-        return self.v <= o.v
-
-    def __hash__(self):
-        return hash(self.v)
-
-
 # ---------------------------------------------------------------------------------------
 # the request
-
-class SortSpec(object):
-    def __init__(self, field, order=None, mode=None, missing=None, unmapped_type=None,
-                 fmt=None, nested=None, numeric_type=None):
-        self.field = field
-        self.order = order or ("desc" if field == "_score" else "asc")
-        self.mode = mode
-        self.missing = missing if missing is not None else "_last"
-        self.unmapped_type = unmapped_type
-        self.format = fmt
-        self.nested = nested
-        self.numeric_type = numeric_type
-
-    def json(self):
-        return [self.field, self.order, self.mode, self.missing, self.unmapped_type, self.format,
-                json.dumps(self.nested, sort_keys=True) if self.nested else None]
-
-
-def _parse_sort(v):
-    specs = []
-    items = v if isinstance(v, list) else [v]
-    for it in items:
-        if isinstance(it, str):
-            specs.append(SortSpec(it))
-        elif isinstance(it, dict):
-            for field, o in it.items():
-                if isinstance(o, str):
-                    if o.lower() not in ("asc", "desc"):
-                        raise illegal_argument("Unknown SortOrder [%s]" % o)
-                    specs.append(SortSpec(field, o.lower()))
-                elif isinstance(o, dict):
-                    for k in o:
-                        if k not in ("order", "mode", "missing", "unmapped_type", "format", "nested",
-                                     "numeric_type", "nested_path", "nested_filter", "ignore_unmapped"):
-                            raise parsing_error("[field_sort] unknown field [%s]" % k, etype="x_content_parse_exception")
-                    order = o.get("order")
-                    if order is not None and str(order).lower() not in ("asc", "desc"):
-                        raise illegal_argument("Unknown SortOrder [%s]" % order)
-                    mode = o.get("mode")
-                    if mode is not None and mode not in ("min", "max", "sum", "avg", "median"):
-                        raise illegal_argument("Unknown MultiValueMode [%s]" % mode)
-                    specs.append(SortSpec(field, order and str(order).lower(), mode, o.get("missing"),
-                                          o.get("unmapped_type"), o.get("format"), o.get("nested"),
-                                          o.get("numeric_type")))
-                else:
-                    raise parsing_error("[sort] malformed sort format")
-        else:
-            raise parsing_error("[sort] malformed sort format")
-    return specs
-
-
-def _parse_sort_param(s):
-    specs = []
-    for part in s.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        if ":" in part:
-            f, _, o = part.rpartition(":")
-            if o.lower() not in ("asc", "desc"):
-                raise illegal_argument("Unknown SortOrder [%s]" % o)
-            specs.append(SortSpec(f, o.lower()))
-        else:
-            specs.append(SortSpec(part))
-    return specs
-
-
-class SourceFilter(object):
-    def __init__(self, fetch=True, includes=None, excludes=None):
-        self.fetch = fetch
-        self.includes = includes or []
-        self.excludes = excludes or []
-
-    def trivial(self):
-        return self.fetch and not self.includes and not self.excludes
-
-
-def _as_list(v):
-    if v is None:
-        return []
-    if isinstance(v, list):
-        return [str(x) for x in v]
-    return [x for x in str(v).split(",") if x]
-
-
-def parse_source_filter(body_val, p_source=None, p_includes=None, p_excludes=None):
-    """_source in a body (bool, string, list, {includes, excludes}) overridden by the
-    _source / _source_includes / _source_excludes URL parameters."""
-    sf = SourceFilter()
-    if body_val is not None:
-        if isinstance(body_val, bool):
-            sf.fetch = body_val
-        elif isinstance(body_val, str):
-            sf.includes = [body_val]
-        elif isinstance(body_val, list):
-            sf.includes = [str(x) for x in body_val]
-        elif isinstance(body_val, dict):
-            for k in body_val:
-                if k not in ("includes", "include", "excludes", "exclude"):
-                    raise parsing_error("Unknown key for a START_OBJECT in [%s]." % k)
-            sf.includes = _as_list(body_val.get("includes", body_val.get("include")))
-            sf.excludes = _as_list(body_val.get("excludes", body_val.get("exclude")))
-        else:
-            raise parsing_error("Expected one of [VALUE_BOOLEAN, VALUE_STRING, START_ARRAY, START_OBJECT] "
-                                "but found [%s]" % type(body_val).__name__)
-    if p_source is not None:
-        if p_source in ("true", ""):
-            sf = SourceFilter(True)
-        elif p_source == "false":
-            sf = SourceFilter(False)
-        else:
-            sf = SourceFilter(True, _as_list(p_source))
-    if p_includes is not None or p_excludes is not None:
-        sf = SourceFilter(True, _as_list(p_includes) if p_includes is not None else
-                          (sf.includes if p_source is not None else []),
-                          _as_list(p_excludes) if p_excludes is not None else [])
-    return sf
-
 
 class SearchRequest(object):
     def __init__(self):
@@ -262,9 +114,9 @@ def parse_search(body, params, flavour, has_index):
         raise illegal_argument("[size] parameter cannot be negative, found [%d]" % r.size)
     # sort
     if "sort" in body:
-        r.sort = _parse_sort(body["sort"])
+        r.sort = parse_sort(body["sort"])
     if params.get("sort") is not None:
-        r.sort = _parse_sort_param(params["sort"])
+        r.sort = parse_sort_param(params["sort"])
     if "search_after" in body:
         sa = body["search_after"]
         if not isinstance(sa, list):
@@ -301,12 +153,12 @@ def parse_search(body, params, flavour, has_index):
         body.get("seq_no_primary_term") is True
     sfl = body.get("stored_fields", params.get("stored_fields"))
     if sfl is not None:
-        r.stored_fields = _as_list(sfl)
+        r.stored_fields = str_list(sfl)
         if "_source" not in r.stored_fields and body.get("_source") is None and params.get("_source") is None:
             r.source = SourceFilter(False)
     dv = body.get("docvalue_fields")
     if params.get("docvalue_fields") is not None:
-        dv = _as_list(params["docvalue_fields"])
+        dv = str_list(params["docvalue_fields"])
     r.docvalue_fields = []
     for x in dv or []:
         if isinstance(x, str):
@@ -438,217 +290,6 @@ class Bound(object):
         self.binder = binder
 
 
-class SortBinding(object):
-    __slots__ = ("spec", "kind", "field", "desc", "missing_flag", "missing_value", "out_type")
-
-    def __init__(self, spec, kind, field=None):
-        self.spec = spec
-        self.kind = kind
-        self.field = field
-        self.desc = spec.order == "desc"
-        self.missing_flag = 0
-        self.missing_value = None
-        self.out_type = None
-
-
-def _sort_type(f):
-    t = f.type
-    if t in INT_RANGES or t in ("date", "date_nanos", "boolean"):
-        return "long" if t != "unsigned_long" else "unsigned_long"
-    if t in NUMERIC:
-        return "double" if t != "float" and t != "half_float" else "float"
-    return "string"
-
-
-def bind_sort(spec, b, flavour, has_pit, shards):
-    idx = b.index
-    f = spec.field
-    if f == "_score":
-        return SortBinding(spec, "score")
-    if f == "_doc":
-        return SortBinding(spec, "doc")
-    if f == "_shard_doc":
-        if not flavour.shard_doc:
-            raise shard_error("No mapping found for [_shard_doc] in order to sort on", idx)
-        return SortBinding(spec, "shard_doc")
-    if f in ("_id", "_index", "_routing"):
-        if f == "_id" and b.flavour and _id_fielddata_off(b):
-            raise illegal_argument("Fielddata access on the _id field is disallowed, you can re-enable it by "
-                                   "updating the dynamic cluster setting: indices.id_field_data.enabled")
-        sb = SortBinding(spec, f)
-        sb.out_type = "string"
-        return sb
-    if f in ("_seq_no", "_version", "_primary_term"):
-        sb = SortBinding(spec, f)
-        sb.out_type = "long"
-        return sb
-    fld = b.mapping.lookup(f)
-    if fld is None:
-        if spec.unmapped_type:
-            sb = SortBinding(spec, "unmapped")
-            sb.out_type = "long" if spec.unmapped_type in ("long", "integer", "short", "byte", "date",
-                                                           "boolean") else \
-                "double" if spec.unmapped_type in NUMERIC else "string"
-            _missing(sb)
-            return sb
-        raise shard_error("No mapping found for [%s] in order to sort on" % f, idx)
-    if fld.type in ("text", "match_only_text") and fld.params.get("fielddata") not in (True, "true"):
-        raise illegal_argument(
-            "Text fields are not optimised for operations that require per-document field data like "
-            "aggregations and sorting, so these operations are disabled by default. Please use a keyword "
-            "field instead. Alternatively, set fielddata=true on [%s] in order to load field data by "
-            "uninverting the inverted index. Note that this can use significant memory." % f)
-    if fld.type in ("geo_point", "geo_shape", "binary", "flat_object"):
-        raise illegal_argument("can't sort on geo_point field without using specific sorting feature, like "
-                               "geo_distance" if fld.type == "geo_point" else
-                               "Field [%s] of type [%s] does not support sorting" % (f, fld.type))
-    if fld.nested_path is not None and not spec.nested:
-        raise shard_error("it is mandatory to set the [nested] context on the nested sort field: [%s]." % f, idx)
-    sb = SortBinding(spec, "field", fld)
-    sb.out_type = _sort_type(fld)
-    if spec.mode in ("sum", "avg", "median") and sb.out_type == "string":
-        raise illegal_argument("Sort mode [%s] not supported for string fields" % spec.mode)
-    _missing(sb, fld, b)
-    return sb
-
-
-def _id_fielddata_off(b):
-    return getattr(b, "id_fielddata", True) is False
-
-
-def _missing(sb, fld=None, b=None):
-    m = sb.spec.missing
-    if m == "_last":
-        sb.missing_flag = 1
-    elif m == "_first":
-        sb.missing_flag = -1
-    else:
-        sb.missing_flag = 0
-        if fld is not None:
-            sb.missing_value = _convert_after(sb, m)
-        else:
-            sb.missing_value = m
-
-
-def _pick(vals, mode, desc, out_type):
-    if mode is None:
-        mode = "max" if desc else "min"
-    if mode == "min":
-        return min(vals)
-    if mode == "max":
-        return max(vals)
-    if out_type in ("long", "unsigned_long"):
-        if mode == "sum":
-            return _wrap64(sum(int(v) for v in vals))
-        if mode == "avg":
-            tot = _wrap64(sum(int(v) for v in vals))
-            return tot if len(vals) == 1 else _java_round(tot / len(vals))
-        sv = sorted(vals)
-        n = len(sv)
-        if n % 2:
-            return sv[n // 2]
-        return _java_round((float(sv[n // 2 - 1]) + float(sv[n // 2])) / 2)
-    if mode == "sum":
-        return _dsum(sorted(vals))
-    if mode == "avg":
-        return _dsum(sorted(vals)) / len(vals)
-    sv = sorted(vals)
-    n = len(sv)
-    if n % 2:
-        return sv[n // 2]
-    return (sv[n // 2 - 1] + sv[n // 2]) / 2
-
-
-def _dsum(vals):
-    t = 0.0
-    for v in vals:
-        t += v
-    return t
-
-
-def _wrap64(v):
-    v &= (1 << 64) - 1
-    return v - (1 << 64) if v >= (1 << 63) else v
-
-
-def _java_round(x):
-    return int(math.floor(x + 0.5))
-
-
-LONG_MAX = (1 << 63) - 1
-LONG_MIN = -(1 << 63)
-
-
-def _missing_out(sb):
-    """The sort value a real node reports for a document without a value."""
-    first = sb.missing_flag == -1
-    high = (first == sb.desc)      # asc+_last and desc+_first use the high sentinel
-    if sb.out_type == "long":
-        return LONG_MAX if high else LONG_MIN
-    if sb.out_type == "unsigned_long":
-        return (1 << 64) - 1 if high else 0
-    if sb.out_type in ("double", "float"):
-        return float("inf") if high else float("-inf")
-    return None
-
-
-def _key_part(sb, v):
-    if isinstance(v, bool):
-        v = 1 if v else 0
-    if sb.desc:
-        if isinstance(v, (int, float)):
-            return -v
-        return Desc(v)
-    return v
-
-
-def _convert_after(sb, v):
-    """A search_after (or missing) value in the comparison form of the sort."""
-    if v is None:
-        return None
-    t = sb.out_type
-    fld = sb.field
-    if fld is not None and fld.type in ("date", "date_nanos"):
-        if isinstance(v, str) and not v.lstrip("-").isdigit():
-            fmt = date_format(sb.spec.format) if sb.spec.format else fld.fmt
-            n = fmt.parse(v)
-            if n is None:
-                raise illegal_argument("failed to parse date field [%s] with format [%s]" % (v, fmt.text))
-            return n // 1000000 if fld.type == "date" else n
-        return int(v)
-    if t in ("long", "unsigned_long"):
-        if isinstance(v, bool):
-            return 1 if v else 0
-        try:
-            return int(v) if not isinstance(v, float) else v
-        except (TypeError, ValueError):
-            d = _float_value(v)
-            if d is None:
-                raise illegal_argument("Failed to parse search_after value for field [%s]." % sb.spec.field)
-            return d
-    if t in ("double", "float"):
-        d = _float_value(v)
-        if d is None:
-            raise illegal_argument("Failed to parse search_after value for field [%s]." % sb.spec.field)
-        return d
-    return v if isinstance(v, str) else str(v)
-
-
-def _out_value(sb, v):
-    if v is None:
-        return None
-    if sb.out_type == "float":
-        return float32_repr(v)
-    if isinstance(v, bool):
-        return 1 if v else 0
-    if sb.field is not None and sb.spec.format and sb.field.type in ("date", "date_nanos"):
-        fmt = date_format(sb.spec.format)
-        return fmt.format_millis(v) if sb.field.type == "date" else fmt.format_nanos(v)
-    if sb.out_type == "double" and isinstance(v, int):
-        return float(v)
-    return v
-
-
 # ---------------------------------------------------------------------------------------
 # execution
 
@@ -664,24 +305,6 @@ class Hit(object):
         self.sortvals = sortvals
 
 
-class Result(object):
-    def __init__(self):
-        self.hits = []
-        self.total = 0
-        self.max_score = None
-        self.aggs = None
-        self.shards = 0
-        self.terminated_early = None
-        self.sorted_by_score = True
-
-
-def _filters_query(filters, flavour):
-    if not filters:
-        return None
-    nodes = [parse_query(f, flavour) for f in filters]
-    return nodes
-
-
 def bind_targets(req, targets, flavour, id_fielddata, has_pit, now_ms):
     bound = []
     errors = []
@@ -692,14 +315,7 @@ def bind_targets(req, targets, flavour, id_fielddata, has_pit, now_ms):
             check_limits(req, t.index, flavour)
             q = req.query.bind(b) if req.query is not None else None
             post = req.post_filter.bind(b) if req.post_filter is not None else None
-            if t.filters:
-                fms = [parse_query(f, flavour).bind(b) for f in t.filters]
-                inner = q
-
-                def q(d, inner=inner, fms=fms):
-                    if not any(fm(d) is not None for fm in fms):
-                        return None
-                    return inner(d) if inner is not None else 1.0
+            q = _with_alias_filters(q, t.filters, b, flavour)
             sorts = []
             specs = req.sort or []
             for spec in specs:
@@ -728,6 +344,20 @@ def bind_targets(req, targets, flavour, id_fielddata, has_pit, now_ms):
         raise search_phase_error(e, shards)
     check_unsupported_after_limits(req)
     return bound
+
+
+def _with_alias_filters(q, filters, b, flavour):
+    """The bound query q restricted to the documents of one of the filters of the aliases the
+    index was reached through (they are OR-ed); q None matches everything."""
+    if not filters:
+        return q
+    fms = [parse_query(f, flavour).bind(b) for f in filters]
+
+    def m(d):
+        if not any(fm(d) is not None for fm in fms):
+            return None
+        return q(d) if q is not None else 1.0
+    return m
 
 
 def collect(req, bound, flavour, has_pit=False, shard_base=None):
@@ -768,7 +398,6 @@ def collect(req, bound, flavour, has_pit=False, shard_base=None):
                 else:
                     score = 1.0
                 if req.slice is not None and len(bd.target.readers) < int(req.slice.get("max", 1)):
-                    from es_common import murmur3_32
                     smax = int(req.slice.get("max", 1))
                     if (murmur3_32(docs[pos].id.encode("utf-8")) % smax) != int(req.slice.get("id", 0)):
                         continue
@@ -787,7 +416,7 @@ def collect(req, bound, flavour, has_pit=False, shard_base=None):
                     key = []
                     outs = []
                     for sb in sorts:
-                        k, o = _sort_value(sb, reader, pos, score, shard_index, view)
+                        k, o = sort_value(sb, reader, pos, score, shard_index, view)
                         key.append(k)
                         outs.append(o)
                     hits.append(Hit(tuple(key), tie_base + (pos,), score, reader, pos, outs))
@@ -795,88 +424,6 @@ def collect(req, bound, flavour, has_pit=False, shard_base=None):
                     hits.append(Hit((-score,), tie_base + (pos,), score, reader, pos, None))
     hits.sort(key=lambda h: (h.key, h.tie))
     return hits, max_score if need_score else None, agg_docs
-
-
-def _sort_value(sb, reader, pos, score, shard_index, view):
-    k = sb.kind
-    if k == "score":
-        return ((0, -score if sb.desc else score), score)
-    if k == "doc":
-        return ((0, -pos if sb.desc else pos), pos)
-    if k == "shard_doc":
-        v = (shard_index << 32) | pos
-        return ((0, -v if sb.desc else v), v)
-    d = reader.docs[pos]
-    if k == "_id":
-        return ((0, _key_part(sb, d.id)), d.id)
-    if k == "_index":
-        return ((0, _key_part(sb, reader.index.name)), reader.index.name)
-    if k == "_routing":
-        if d.routing is None:
-            return ((sb.missing_flag, 0), None)
-        return ((0, _key_part(sb, d.routing)), d.routing)
-    if k in ("_seq_no", "_version", "_primary_term"):
-        v = d.seq_no if k == "_seq_no" else d.version if k == "_version" else 1
-        return ((0, _key_part(sb, v)), v)
-    if k == "field":
-        col = reader.cache.get(("col", sb.field.path))
-        if col is None:
-            col = ensure_columns(reader, [sb.field])[sb.field.path]
-        vals = col[pos]
-        if not vals and sb.spec.nested:
-            from es_query import extract, column_values
-            npath = sb.spec.nested.get("path") if isinstance(sb.spec.nested, dict) else None
-            if npath:
-                obj = json.loads(d.source)
-                raw = extract(obj, sb.field.source_path)
-                vals = column_values(sb.field, raw, reader.index.settings)
-        if vals:
-            v = _pick(vals, sb.spec.mode, sb.desc, sb.out_type)
-            return ((0, _key_part(sb, v)), _out_value(sb, v))
-    if sb.missing_flag == 0 and sb.missing_value is not None:
-        v = sb.missing_value
-        return ((0, _key_part(sb, v)), _out_value(sb, v))
-    return ((sb.missing_flag, 0), _missing_out(sb))
-
-
-def after_key(sorts, values):
-    """search_after values -> a key comparable with Hit.key."""
-    if len(values) != len(sorts):
-        raise illegal_argument("search_after has %d value(s) but sort has %d." % (len(values), len(sorts)))
-    key = []
-    for sb, v in zip(sorts, values):
-        if sb.kind in ("score",):
-            f = float(v)
-            key.append((0, -f if sb.desc else f))
-            continue
-        if sb.kind in ("doc", "shard_doc"):
-            iv = int(v)
-            key.append((0, -iv if sb.desc else iv))
-            continue
-        if v is None:
-            key.append((sb.missing_flag if sb.missing_flag else 1, 0))
-            continue
-        cv = _convert_after(sb, v)
-        if sb.missing_flag and cv is not None and cv == _missing_out(sb):
-            key.append((sb.missing_flag, 0))
-            continue
-        key.append((0, _key_part(sb, cv)))
-    return tuple(key)
-
-
-def apply_search_after(hits, key):
-    lo, hi = 0, len(hits)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        try:
-            gt = hits[mid].key > key
-        except TypeError:
-            gt = True
-        if gt:
-            hi = mid
-        else:
-            lo = mid + 1
-    return hits[lo:]
 
 
 def total_obj(req, n):
@@ -891,422 +438,6 @@ def total_obj(req, n):
 
 
 # ---------------------------------------------------------------------------------------
-# rendering hits
-
-def filter_source(obj, includes, excludes):
-    """XContentMapValues.filter: includes select paths (an object path selects the whole
-    object), excludes remove paths; both take * wildcards."""
-    def walk(node, prefix, included):
-        if isinstance(node, list):
-            out = []
-            for x in node:
-                if isinstance(x, (dict, list)):
-                    r = walk(x, prefix, included)
-                    if r or included:
-                        out.append(r)
-                elif included or _include_leaf(prefix.rstrip("."), includes, excludes):
-                    out.append(x)
-            return out
-        out = {}
-        for k, v in node.items():
-            path = prefix + k
-            if any(glob_match(e, path) for e in excludes):
-                continue
-            full = included or not includes or any(glob_match(i, path) for i in includes)
-            if full:
-                if isinstance(v, (dict, list)) and excludes:
-                    out[k] = walk(v, path + ".", True)
-                else:
-                    out[k] = v
-                continue
-            if isinstance(v, (dict, list)) and any(glob_could_extend(i, path + ".") for i in includes):
-                r = walk(v, path + ".", False)
-                if r:
-                    out[k] = r
-        return out
-
-    def _include_leaf(path, inc, exc):
-        if any(glob_match(e, path) for e in exc):
-            return False
-        return not inc or any(glob_match(i, path) for i in inc)
-    return walk(obj, "", False)
-
-
-def source_value(doc, sf):
-    if not sf.fetch:
-        return None
-    if sf.trivial():
-        return RawJson(doc.source)
-    obj = json.loads(doc.source)
-    return filter_source(obj, sf.includes, sf.excludes)
-
-
-def render_hit(h, req, flavour, with_score, sort_out):
-    d = h.reader.docs[h.pos]
-    idx = h.reader.index
-    out = {"_index": idx.name}
-    if flavour.doc_type_in_responses:
-        out["_type"] = "_doc"
-    out["_id"] = d.id
-    if req.version:
-        out["_version"] = d.version
-    if req.seq_no:
-        out["_seq_no"] = d.seq_no
-        out["_primary_term"] = 1
-    out["_score"] = h.score if with_score else None
-    if d.routing is not None:
-        out["_routing"] = d.routing
-    sv = source_value(d, req.source)
-    if sv is not None:
-        out["_source"] = sv
-    fields = {}
-    if req.docvalue_fields:
-        fields.update(docvalue_fields(h, req.docvalue_fields))
-    if req.fields:
-        fields.update(fetch_fields(h, req.fields))
-    if req.stored_fields:
-        fields.update(stored_fields(h.reader.index, d, req.stored_fields))
-    if fields:
-        out["fields"] = fields
-    if req.explain:
-        out["_explanation"] = {"value": h.score, "description": "score", "details": []}
-    if sort_out and h.sortvals is not None:
-        out["sort"] = h.sortvals
-    return out
-
-
-def _field_out(f, v, fmt=None):
-    t = f.type
-    if t in ("date", "date_nanos"):
-        df = date_format(fmt) if fmt and fmt != "use_field_mapping" else f.fmt
-        return df.format_millis(v) if t == "date" else df.format_nanos(v)
-    if t == "float" or t == "half_float":
-        v = float32_repr(v)
-    if fmt and fmt != "use_field_mapping" and t in NUMERIC:
-        return _decimal_format(v, fmt)
-    return v
-
-
-def _decimal_format(v, fmt):
-    if "." in fmt:
-        decimals = len(fmt.split(".")[1])
-        return ("%." + str(decimals) + "f") % v
-    return str(int(round(v)))
-
-
-def docvalue_fields(h, specs):
-    idx = h.reader.index
-    out = {}
-    for name, fmt in specs:
-        for fname in ([name] if "*" not in name else [n for n in idx.mapping.field_names() if glob_match(name, n)]):
-            f = idx.mapping.lookup(fname)
-            if f is None:
-                continue
-            if f.type in ("text", "match_only_text"):
-                raise illegal_argument(
-                    "Text fields are not optimised for operations that require per-document field data like "
-                    "aggregations and sorting, so these operations are disabled by default. Please use a "
-                    "keyword field instead. Alternatively, set fielddata=true on [%s] in order to load field "
-                    "data by uninverting the inverted index. Note that this can use significant memory." % fname)
-            vals = ensure_columns(h.reader, [f])[f.path][h.pos]
-            if vals:
-                out[fname] = [_field_out(f, v, fmt) for v in sorted(vals)]
-    return out
-
-
-def fetch_fields(h, specs):
-    from es_query import extract
-    idx = h.reader.index
-    d = h.reader.docs[h.pos]
-    obj = json.loads(d.source)
-    out = {}
-    for name, fmt in specs:
-        names = [name] if "*" not in name else [n for n in idx.mapping.field_names() if glob_match(name, n)]
-        for fname in names:
-            f = idx.mapping.lookup(fname)
-            if f is None:
-                continue
-            raw = [x for x in extract(obj, f.source_path) if x is not None and not isinstance(x, dict)]
-            flat = []
-            for x in raw:
-                flat.extend(x if isinstance(x, list) else [x])
-            if flat:
-                if f.type in ("date", "date_nanos"):
-                    from es_mapping import value_for
-                    flat = [_field_out(f, value_for(f, x), fmt) for x in flat]
-                elif f.is_multi and f.type == "keyword":
-                    ia = f.params.get("ignore_above")
-                    flat = [str(x) for x in flat if ia is None or len(str(x)) <= int(ia)]
-                if flat:
-                    out[fname] = flat
-    return out
-
-
-def stored_fields(idx, doc, names):
-    from es_query import extract
-    out = {}
-    obj = None
-    for name in names:
-        if name in ("_source", "_none_", "_id", "_routing", "*"):
-            continue
-        f = idx.mapping.lookup(name)
-        if f is None or f.params.get("store") not in (True, "true"):
-            continue
-        if obj is None:
-            obj = json.loads(doc.source)
-        from es_mapping import value_for
-        vals = [value_for(f, x) for x in extract(obj, f.source_path)]
-        vals = [v for v in vals if v is not None]
-        if vals:
-            out[name] = vals
-    return out
-
-
-# ---------------------------------------------------------------------------------------
-# contexts ids
-
-_CTX_PREFIX = b"\rqueryAndFetch\x01"
-_PIT_PREFIX = b"\x03pit"
-
-
-def make_ctx_id(kind, n):
-    prefix = _CTX_PREFIX if kind == "scroll" else _PIT_PREFIX
-    raw = prefix + struct.pack(">Q", n) + os.urandom(16)
-    return base64.b64encode(raw).decode("ascii")
-
-
-def parse_ctx_id(kind, text):
-    prefix = _CTX_PREFIX if kind == "scroll" else _PIT_PREFIX
-    try:
-        raw = base64.b64decode(text.encode("ascii"), validate=True)
-    except Exception:
-        return None
-    if not raw.startswith(prefix) or len(raw) != len(prefix) + 24:
-        return None
-    return struct.unpack(">Q", raw[len(prefix):len(prefix) + 8])[0]
-
-
-def context_missing(n):
-    inner = EsError(404, "search_context_missing_exception", "No search context found for id [%d]" % n)
-    return search_phase_error(inner, [], status=404)
-
-
-# ---------------------------------------------------------------------------------------
-# aggregations (a small, commonly used subset)
-
-METRIC_AGGS = {"value_count", "min", "max", "sum", "avg", "stats", "cardinality"}
-BUCKET_AGGS = {"terms", "missing", "filter", "filters"}
-KNOWN_ES_AGGS = {"date_histogram", "histogram", "range", "date_range", "top_hits", "composite",
-                 "nested", "reverse_nested", "significant_terms", "percentiles", "extended_stats",
-                 "geo_bounds", "scripted_metric", "sampler", "global", "adjacency_matrix",
-                 "auto_date_histogram", "multi_terms", "rare_terms", "weighted_avg", "median_absolute_deviation",
-                 "bucket_sort", "bucket_script", "bucket_selector", "derivative", "cumulative_sum",
-                 "max_bucket", "min_bucket", "avg_bucket", "sum_bucket", "stats_bucket", "percentile_ranks",
-                 "geohash_grid", "geotile_grid", "ip_range", "variable_width_histogram", "diversified_sampler",
-                 "boxplot", "t_test", "top_metrics", "string_stats", "matrix_stats", "geo_centroid",
-                 "geo_distance", "children", "parent", "rate", "ip_prefix", "frequent_item_sets",
-                 "categorize_text", "random_sampler", "time_series", "geo_line", "geohex_grid",
-                 "cartesian_bounds", "cartesian_centroid", "moving_fn", "moving_avg", "serial_diff",
-                 "percentiles_bucket", "extended_stats_bucket", "normalize", "bucket_count_ks_test",
-                 "bucket_correlation", "inference", "change_point"}
-
-
-class Agg(object):
-    def __init__(self, name, atype, body, subs, flavour):
-        self.name = name
-        self.type = atype
-        self.body = body
-        self.subs = subs
-        self.filter = None
-        self.filters = None
-        if atype == "filter":
-            self.filter = parse_query(body, flavour)
-        if atype == "filters":
-            fs = body.get("filters", {})
-            self.filters = {k: parse_query(v, flavour) for k, v in fs.items()} if isinstance(fs, dict) else \
-                [parse_query(v, flavour) for v in fs]
-
-
-def parse_aggs(obj, flavour):
-    if not isinstance(obj, dict):
-        raise parsing_error("Aggregation definition for [aggs] starts with a [%s], expected a [START_OBJECT]."
-                            % type(obj).__name__)
-    out = []
-    for name, spec in obj.items():
-        if not isinstance(spec, dict):
-            raise parsing_error("Aggregation definition for [%s starts with a [VALUE_STRING], expected a "
-                                "[START_OBJECT]." % name)
-        atype = None
-        subs = []
-        body = None
-        for k, v in spec.items():
-            if k in ("aggs", "aggregations"):
-                subs = parse_aggs(v, flavour)
-            elif k == "meta":
-                continue
-            else:
-                if atype is not None:
-                    raise parsing_error("Found two aggregation type definitions in [%s]: [%s] and [%s]"
-                                        % (name, atype, k))
-                atype, body = k, v
-        if atype is None:
-            raise parsing_error("Missing definition for aggregation [%s]" % name)
-        if atype not in METRIC_AGGS and atype not in BUCKET_AGGS and atype not in KNOWN_ES_AGGS:
-            raise parsing_error("Unknown aggregation type [%s]" % atype)
-        out.append(Agg(name, atype, body, subs, flavour))
-    return out
-
-
-def check_aggs(aggs, targets):
-    """Shard-level checks a real node makes before aggregating."""
-    for a in aggs or []:
-        field = a.body.get("field") if isinstance(a.body, dict) else None
-        if field:
-            for t in targets:
-                f = t.index.mapping.lookup(field)
-                if f is not None and (getattr(f, "flat", False) or f.type == "flat_object"):
-                    raise illegal_argument("Field [%s] of type [flat_object] is not supported for aggregation [%s]"
-                                           % (field, a.type))
-        if a.type in KNOWN_ES_AGGS:
-            raise illegal_argument("aggregation [%s] is not supported by this test server" % a.type)
-        check_aggs(a.subs, targets)
-
-
-def run_aggs(aggs, docs, bound_by_index, flavour):
-    """docs: list of (reader, pos). Returns the "aggregations" object."""
-    out = {}
-    for a in aggs:
-        out[a.name] = _run_agg(a, docs, bound_by_index, flavour)
-    return out
-
-
-def _agg_values(a, docs, field):
-    vals = []
-    per_doc = []
-    for reader, pos in docs:
-        f = reader.mapping.lookup(field)
-        if f is None or f is _UNREACHABLE:
-            per_doc.append(((), None))
-            continue
-        if f.type in ("text", "match_only_text") and f.params.get("fielddata") not in (True, "true"):
-            raise illegal_argument(
-                "Text fields are not optimised for operations that require per-document field data like "
-                "aggregations and sorting, so these operations are disabled by default. Please use a keyword "
-                "field instead. Alternatively, set fielddata=true on [%s] in order to load field data by "
-                "uninverting the inverted index. Note that this can use significant memory." % field)
-        v = ensure_columns(reader, [f])[f.path][pos]
-        per_doc.append((v, f))
-        vals.extend(v)
-    return vals, per_doc
-
-
-def _run_agg(a, docs, bound_by_index, flavour):
-    t = a.type
-    body = a.body if isinstance(a.body, dict) else {}
-    if t in METRIC_AGGS:
-        field = body.get("field")
-        vals, per_doc = _agg_values(a, docs, field)
-        ftype = next((f.type for _, f in per_doc if f is not None), None)
-        nums = [float(v) if not isinstance(v, bool) else (1.0 if v else 0.0) for v in vals
-                if isinstance(v, (int, float))]
-        if t == "value_count":
-            return {"value": len(vals)}
-        if t == "cardinality":
-            return {"value": len(set(vals))}
-        if t == "min":
-            r = {"value": min(nums) if nums else None}
-        elif t == "max":
-            r = {"value": max(nums) if nums else None}
-        elif t == "sum":
-            r = {"value": _dsum(nums)}
-        elif t == "avg":
-            r = {"value": _dsum(nums) / len(nums) if nums else None}
-        else:
-            r = {"count": len(nums), "min": min(nums) if nums else None, "max": max(nums) if nums else None,
-                 "avg": _dsum(nums) / len(nums) if nums else None, "sum": _dsum(nums)}
-        if ftype in ("date", "date_nanos") and t in ("min", "max") and r["value"] is not None:
-            f = next(f for _, f in per_doc if f is not None)
-            r["value_as_string"] = f.fmt.format_millis(int(r["value"])) if ftype == "date" else \
-                f.fmt.format_nanos(int(r["value"]))
-        return r
-    if t == "missing":
-        field = body.get("field")
-        _, per_doc = _agg_values(a, docs, field)
-        sub = [d for d, (v, _) in zip(docs, per_doc) if not v]
-        return _bucket(a, sub, bound_by_index, flavour, {"doc_count": len(sub)})
-    if t == "filter":
-        sub = _filter_docs(a.filter, docs, bound_by_index, flavour)
-        return _bucket(a, sub, bound_by_index, flavour, {"doc_count": len(sub)})
-    if t == "filters":
-        if isinstance(a.filters, dict):
-            buckets = {}
-            for k, q in a.filters.items():
-                sub = _filter_docs(q, docs, bound_by_index, flavour)
-                buckets[k] = _bucket(a, sub, bound_by_index, flavour, {"doc_count": len(sub)})
-            return {"buckets": buckets}
-        return {"buckets": [_bucket(a, s, bound_by_index, flavour, {"doc_count": len(s)}) for s in
-                            (_filter_docs(q, docs, bound_by_index, flavour) for q in a.filters)]}
-    # terms
-    field = body.get("field")
-    size = int(body.get("size", 10))
-    min_doc_count = int(body.get("min_doc_count", 1))
-    _, per_doc = _agg_values(a, docs, field)
-    groups = {}
-    for d, (vals, f) in zip(docs, per_doc):
-        for v in set(vals):
-            groups.setdefault(v, []).append(d)
-    if "missing" in body:
-        miss = [d for d, (vals, _) in zip(docs, per_doc) if not vals]
-        if miss:
-            groups.setdefault(body["missing"], []).extend(miss)
-    order = body.get("order", {"_count": "desc"})
-    if isinstance(order, list):
-        order = order[0] if order else {"_count": "desc"}
-    (okey, odir), = order.items() if isinstance(order, dict) and order else (("_count", "desc"),)
-    items = [(k, v) for k, v in groups.items() if len(v) >= min_doc_count]
-    if okey in ("_key", "_term"):
-        items.sort(key=lambda kv: kv[0], reverse=(odir == "desc"))
-    else:
-        items.sort(key=lambda kv: kv[0])
-        items.sort(key=lambda kv: len(kv[1]), reverse=(odir == "desc"))
-    total_in = sum(len(v) for _, v in items)
-    shown = items[:size]
-    buckets = []
-    ftype = next((f.type for _, f in per_doc if f is not None), None)
-    for k, sub in shown:
-        b = {"key": 1 if k is True else 0 if k is False else k}
-        if ftype == "boolean":
-            b["key_as_string"] = "true" if k else "false"
-        elif ftype in ("date", "date_nanos"):
-            f = next(f for _, f in per_doc if f is not None)
-            b["key_as_string"] = f.fmt.format_millis(k) if ftype == "date" else f.fmt.format_nanos(k)
-        b["doc_count"] = len(sub)
-        buckets.append(_bucket(a, sub, bound_by_index, flavour, b))
-    return {"doc_count_error_upper_bound": 0,
-            "sum_other_doc_count": total_in - sum(len(v) for _, v in shown), "buckets": buckets}
-
-
-def _bucket(a, sub_docs, bound_by_index, flavour, head):
-    if a.subs:
-        head.update(run_aggs(a.subs, sub_docs, bound_by_index, flavour))
-    return head
-
-
-def _filter_docs(q, docs, bound_by_index, flavour):
-    out = []
-    cache = {}
-    for reader, pos in docs:
-        idx = reader.index
-        m = cache.get(idx.name)
-        if m is None:
-            m = q.bind(Binder(idx, flavour))
-            cache[idx.name] = m
-        if m(DocView(reader, pos)) is not None:
-            out.append((reader, pos))
-    return out
-
-
-# ---------------------------------------------------------------------------------------
 # count
 
 def run_count(query, targets, flavour, params):
@@ -1316,14 +447,7 @@ def run_count(query, targets, flavour, params):
         b = Binder(t.index, flavour)
         try:
             m = query.bind(b) if query is not None else None
-            if t.filters:
-                fms = [parse_query(f, flavour).bind(b) for f in t.filters]
-                inner = m
-
-                def m(d, inner=inner, fms=fms):
-                    if not any(fm(d) is not None for fm in fms):
-                        return None
-                    return inner(d) if inner is not None else 1.0
+            m = _with_alias_filters(m, t.filters, b, flavour)
         except EsError as e:
             if e.etype in ("parsing_exception",):
                 raise

@@ -75,8 +75,10 @@ from urllib.parse import urlsplit, parse_qsl
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from es_common import EsError, PlainError, dumps, resolve_raw, REJECTED_REQUEST_REASON  # noqa: E402
-from es_cluster import Cluster, Flavour  # noqa: E402
-from es_api import ApiRequest, Router, split_path, check_params  # noqa: E402
+from es_cluster import Cluster  # noqa: E402
+from es_flavour import Flavour  # noqa: E402
+from es_rest import ApiRequest  # noqa: E402
+from es_api import Router, split_path, check_params  # noqa: E402
 
 JSON_TYPES = {"application/json", "application/x-ndjson"}
 VENDOR_TYPES = {"application/vnd.elasticsearch+json", "application/vnd.elasticsearch+x-ndjson"}
