@@ -394,7 +394,7 @@ static void write_audit(const struct cli_context *ctx, const struct sync_cli *a,
 
     memset(&rec, 0, sizeof(rec));
     rec.command = "sync";
-    rec.environment = ctx->env->name;
+    rec.environment = ctx->env ? ctx->env->name : NULL;
     rec.table = a->so.table;
     rec.index = target_index;
     rec.entity = a->so.entity ? entity_name(a->so.entity) : NULL;
@@ -404,6 +404,8 @@ static void write_audit(const struct cli_context *ctx, const struct sync_cli *a,
     rec.reason = why;
     rec.snap = snap;
     ddb2es_error_clear(&err);
+    if (!ctx->cfg)
+        return;
     if (audit_sync_append(ctx->cfg->audit_log, &rec, &err))
         cli_error(&err);
 }
@@ -439,6 +441,11 @@ int cmd_sync(int argc, char **argv)
     /* the environment: named, or (old interface) the one that owns indexNodeHost */
     if (a.legacy_mode && !a.env) {
         code = cli_context_open_for_url(&ctx, a.config, a.legacy.es_host);
+        if (code == EXIT_GUARD) {
+            char why[1200];
+            snprintf(why, sizeof(why), "no environment owns the cluster %s", a.legacy.es_host);
+            write_audit(&ctx, &a, a.so.index, NULL, "refused", why);
+        }
     } else {
         code = cli_context_open(&ctx, a.config, a.env);
     }
@@ -490,19 +497,30 @@ int cmd_sync(int argc, char **argv)
         }
         a.so.index = alias_index;
     }
-    code = cli_prepare_index(&ctx, es, a.so.index, a.so.entity, a.alias != NULL);
-    if (code)
+    /* the table must exist and belong to this environment before anything is written */
+    rc = cli_check_table(&ctx, a.so.table, es_url, &err);
+    if (rc) {
+        cli_error(&err);
+        code = cli_exit_for(rc);
+        write_audit(&ctx, &a, a.so.index, NULL, rc == DDB2ES_E_GUARD ? "refused" : "failed", err.message);
         goto out;
-    if (a.fast_load) {
-        snprintf(fl_state, sizeof(fl_state), "%s.settings", a.so.checkpoint_path ? a.so.checkpoint_path : dl_path);
-        if (a.so.resume && target_fast_load_recover(fl_state, &fl, &err) == 0 && fl.active)
-            fprintf(stderr, "ddb2es: restoring the settings a previous run saved in %s at the end\n", fl_state);
-        if (!fl.active && target_fast_load_begin(es, a.so.index, fl_state, &fl, &err)) {
-            cli_error(&err);
-            target_fast_load_end(es, fl_state, &fl, &err);
-            code = EXIT_USAGE;
-            goto out;
-        }
+    }
+    code = cli_prepare_index(&ctx, es, a.so.index, a.so.entity, a.alias != NULL);
+    if (code) {
+        write_audit(&ctx, &a, a.so.index, NULL, "failed", "the target index could not be prepared");
+        goto out;
+    }
+    snprintf(fl_state, sizeof(fl_state), "%s.settings", a.so.checkpoint_path ? a.so.checkpoint_path : dl_path);
+    if (a.so.resume && target_fast_load_recover(fl_state, &fl, &err) == 0 && fl.active)
+        /* a --fast-load run was stopped before it could put the settings back */
+        fprintf(stderr, "ddb2es: the index settings saved in %s by an earlier run are restored at the end\n",
+                fl_state);
+    if (a.fast_load && !fl.active && target_fast_load_begin(es, a.so.index, fl_state, &fl, &err)) {
+        cli_error(&err);
+        target_fast_load_end(es, fl_state, &fl, &err);
+        code = EXIT_USAGE;
+        write_audit(&ctx, &a, a.so.index, NULL, "failed", err.message);
+        goto out;
     }
 
     rc = sync_start(&a.so, &job, &err);

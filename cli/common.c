@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "ddb2es/dynamo.h"
 #include "ddb2es/guard.h"
 
 void cli_error(const struct ddb2es_error *err)
@@ -159,6 +160,30 @@ int cli_context_open_for_url(struct cli_context *ctx, const char *config_path, c
                         "elasticsearch.url or urls",
                         ctx->config_path, es_url);
     return finish_context(ctx);
+}
+
+int cli_check_table(const struct cli_context *ctx, const char *table, const char *es_url,
+                    struct ddb2es_error *err)
+{
+    struct ddb_options dop;
+    struct ddb_table_info info;
+    struct ddb_client *c;
+    int rc;
+
+    memset(&dop, 0, sizeof(dop));
+    dop.region = ctx->region;
+    dop.endpoint = ctx->env->ddb_endpoint;
+    dop.creds = ctx->creds;
+    c = ddb_client_new(&dop, err);
+    if (!c)
+        return err ? (int)err->status : DDB2ES_E_INTERNAL;
+    rc = ddb_describe_table(c, table, &info, err);
+    if (!rc) {
+        rc = guard_check(ctx->env, info.arn, es_url, err);
+        ddb_table_info_free(&info);
+    }
+    ddb_client_free(c);
+    return rc;
 }
 
 struct es_client *cli_es_client(const struct cli_context *ctx, const char *url, struct ddb2es_error *err)

@@ -209,9 +209,10 @@ void pl_wait_if_paused(struct sync_job *job)
 }
 
 /*
- * Rate limiting: each bucket is a schedule of slots; n units scheduled now
- * end at `next + n/rate`, and the caller sleeps until then. Unused time is
- * not banked beyond one second, so a paused or slow run cannot burst later.
+ * Rate limiting: each bucket is a schedule of slots; n units read now are
+ * paid for by sleeping until `next + n/rate`. Unused time is never banked, so
+ * a paused or slow run cannot burst later, and the first page is paid for
+ * like the others: over a run, units / seconds stays at the rate.
  */
 void pl_rate_take(struct sync_job *job, double n, int rcu)
 {
@@ -226,8 +227,8 @@ void pl_rate_take(struct sync_job *job, double n, int rcu)
         return;
     }
     now = util_now_mono();
-    if (*slot < now - 1.0)
-        *slot = now - 1.0;
+    if (*slot < now)
+        *slot = now;
     *slot += n / rate;
     until = *slot;
     pthread_mutex_unlock(&job->lock);
@@ -315,6 +316,10 @@ static void sample_rate(struct sync_job *job)
     pthread_mutex_unlock(&job->lock);
 }
 
+/* How often the checkpoint is written while pages get acknowledged: what a
+ * kill -9 makes the resume send again is what was in flight plus this much. */
+#define CHECKPOINT_INTERVAL 0.25
+
 /* Waits until *left reaches 0, sampling the rate and writing the checkpoint meanwhile. */
 static void wait_threads(struct sync_job *job, int *left, double *last_ckpt)
 {
@@ -330,7 +335,7 @@ static void wait_threads(struct sync_job *job, int *left, double *last_ckpt)
         pthread_cond_timedwait(&job->ended_cv, &job->lock, &ts);
         pthread_mutex_unlock(&job->lock);
         sample_rate(job);
-        if (util_now_mono() - *last_ckpt >= 1.0) {
+        if (util_now_mono() - *last_ckpt >= CHECKPOINT_INTERVAL) {
             pl_checkpoint_write(job, 0);
             *last_ckpt = util_now_mono();
         }
@@ -376,10 +381,14 @@ static void *supervisor_main(void *arg)
 
 static int default_segments(const struct ddb_table_info *t)
 {
-    /* about one segment per 512 MB (DynamoDB's own advice is one per 2 GB on
-     * big tables); at least 1, at most 16 in one process */
+    /* One scanner alternates between waiting for a page and mapping it; a
+     * second one overlaps the two (measured 1.4-2.4x by make bench). Beyond
+     * that, about one segment per 512 MB (DynamoDB advises one per 2 GB on big
+     * tables); at most 16 in one process. */
     long long seg = t->size_bytes / (512LL * 1024 * 1024) + 1;
 
+    if (t->item_count >= 1000 && seg < 2)
+        seg = 2;
     if (t->item_count > 200000 && seg < 4)
         seg = 4;
     if (seg > 16)

@@ -266,6 +266,8 @@ class Services:
 
     def start(self):
         self.tmpdir = tempfile.mkdtemp(prefix="ddb2es-test-")
+        # audit log and dead-letter files of the runs stay in the test's own folder
+        self.env.setdefault("XDG_STATE_HOME", os.path.join(self.tmpdir, "state"))
         try:
             if self.want_ddb:
                 self.dynamodb_local = ddblocal.DynamoDBLocal().start()
