@@ -63,6 +63,7 @@ struct ddb_client *ddb_client_new(const struct ddb_options *opts, struct ddb2es_
     retry_state_init(&c->retry, opts->retry, opts->seed);
     ho.timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 60000;
     ho.ca_file = opts->ca_file;
+    ho.abort_flag = opts->abort_flag;
     c->http = http_client_new(&ho, err);
     if (!c->http) {
         ddb_client_free(c);

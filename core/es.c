@@ -459,6 +459,7 @@ struct es_client *es_client_new(const struct es_options *opts, struct ddb2es_err
     ho.timeout_ms = opts->timeout_ms;
     ho.ca_file = opts->ca_file;
     ho.user_agent = opts->user_agent;
+    ho.abort_flag = opts->abort_flag;
     c->http = http_client_new(&ho, err);
     if (!c->http)
         goto fail;

@@ -26,6 +26,7 @@ struct http_client {
     long timeout_ms;
     char *ca_file;     /* owned, may be NULL */
     char *user_agent;  /* owned */
+    const atomic_int *abort_flag; /* borrowed, may be NULL */
 };
 
 int http_global_init(struct ddb2es_error *err)
@@ -68,6 +69,7 @@ struct http_client *http_client_new(const struct http_options *opts, struct ddb2
             goto nomem;
     }
     c->user_agent = xstrdup(opts && opts->user_agent ? opts->user_agent : "ddb2es/" DDB2ES_VERSION);
+    c->abort_flag = opts ? opts->abort_flag : NULL;
     if (!c->user_agent)
         goto nomem;
     c->curl = curl_easy_init();
@@ -144,6 +146,18 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* libcurl calls this during a transfer: a non-zero return ends it (a hard abort). */
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    const atomic_int *flag = userdata;
+
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return atomic_load(flag) != 0;
+}
+
 /* Host[:port] of a URL for messages; never includes user:password. */
 static void url_hostport(const char *url, char *out, size_t outsz)
 {
@@ -189,6 +203,8 @@ static int transport_error(CURLcode cc, const char *url, const char *detail, str
     case CURLE_WRITE_ERROR:
     case CURLE_OUT_OF_MEMORY:
         return ddb2es_failf(err, DDB2ES_E_NOMEM, "out of memory reading the answer of %s", host);
+    case CURLE_ABORTED_BY_CALLBACK:
+        return ddb2es_failf(err, DDB2ES_E_CANCELLED, "request to %s stopped: the run was aborted", host);
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return ddb2es_failf(err, DDB2ES_E_USAGE, "bad URL for %s: %s", host, why);
@@ -230,6 +246,11 @@ int http_send(struct http_client *c, const struct http_request *req, struct http
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     if (c->ca_file)
         curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_file);
+    if (c->abort_flag) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)c->abort_flag);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

@@ -653,6 +653,12 @@ void sync_snapshot(struct sync_job *job, struct sync_snapshot *out)
         out->error = job->fatal;
     else
         ddb2es_error_clear(&out->error);
+    out->nsegments = job->nsegments;
+    for (int i = 0; i < job->nsegments; i++) {
+        out->segs[i].number = job->segs[i].number;
+        out->segs[i].done = job->segs[i].done;
+        out->segs[i].scanned = job->segs[i].scanned;
+    }
     pthread_mutex_unlock(&job->lock);
     out->queued_batches = pl_queue_len(&job->q);
     out->eta_seconds = -1;

@@ -40,6 +40,7 @@ struct segment {
     json_t *start_key;             /* where this run starts (from the checkpoint), owned */
     int started;                   /* a page of it was read in this run or a previous one */
     int done;                      /* every page resolved and the last one seen */
+    unsigned long long scanned;    /* items read from it in this run */
 };
 
 /* One document inside a batch. */

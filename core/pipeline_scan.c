@@ -209,6 +209,7 @@ static int scan_segment(struct scanner *sc, struct segment *seg, struct ddb2es_e
         seg->tail = page;
         seg->started = 1;
         job->c.scanned += json_array_size(pg.items);
+        seg->scanned += json_array_size(pg.items);
         job->c.consumed_rcu += pg.consumed;
         pthread_mutex_unlock(&job->lock);
 
@@ -270,6 +271,7 @@ void *pl_scanner_main(void *arg)
     dop.timeout_ms = job->o.timeout_ms;
     dop.retry = &rp;
     dop.seed = (uint64_t)sc->number + 1;
+    dop.abort_flag = &job->aborting;
     sc->ddb = ddb_client_new(&dop, &err);
     if (!sc->ddb) {
         pl_job_fail(job, &err);

@@ -209,6 +209,7 @@ static struct es_client *make_es(struct sync_job *job, struct ddb2es_error *err)
     eo.ca_file = job->o.es_ca_file;
     eo.connect_timeout_ms = job->o.connect_timeout_ms;
     eo.timeout_ms = job->o.timeout_ms;
+    eo.abort_flag = &job->aborting;
     if (job->o.es_sigv4) {
         eo.aws_creds = job->o.creds;
         eo.aws_region = job->o.region;

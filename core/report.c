@@ -88,6 +88,14 @@ int report_sync_json(const struct sync_snapshot *s, const struct sync_summary_me
     json_object_set_new(o, "eta_seconds", s->eta_seconds >= 0 ? json_real(s->eta_seconds) : json_null());
     json_object_set_new(o, "queued_batches", json_integer((json_int_t)s->queued_batches));
     json_object_set_new(o, "peak_rss_kb", json_integer(report_peak_rss_kb()));
+    {
+        json_t *segs = json_array();
+        for (int i = 0; segs && i < s->nsegments; i++)
+            json_array_append_new(segs, json_pack("{s:i, s:I, s:b}", "segment", s->segs[i].number, "scanned",
+                                                  (json_int_t)s->segs[i].scanned, "done", s->segs[i].done));
+        if (segs)
+            json_object_set_new(o, "segments", segs);
+    }
     if (s->state == SYNC_FAILED && s->error.message[0]) {
         json_t *e = json_object();
         if (e) {

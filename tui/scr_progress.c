@@ -149,6 +149,24 @@ static void progress_draw(struct tui *t, void *st)
     else
         snprintf(b, sizeof(b), "unlimited (- limits)");
     counter(t, y++, half + 1, w, "Rate limit", b, 0);
+    {
+        /* items read per segment, as many as the width holds ("#3 1200*": * is done) */
+        char line[512];
+        size_t used = 0;
+        int shown = 0;
+        for (int i = 0; i < s->nsegments && used + 32 < sizeof(line); i++) {
+            int n = snprintf(line + used, sizeof(line) - used, "%s#%d %llu%s", i ? "  " : "", s->segs[i].number,
+                             s->segs[i].scanned, s->segs[i].done ? "*" : "");
+            if (n < 0 || used + (size_t)n >= (size_t)(COLS > 20 ? COLS - 18 : 2))
+                break;
+            used += (size_t)n;
+            shown++;
+        }
+        if (shown < s->nsegments && used + 16 < sizeof(line))
+            snprintf(line + used, sizeof(line) - used, "  +%d more", s->nsegments - shown);
+        if (s->nsegments > 0)
+            tui_putf(y++, 2, COLS - 3, "Per segment: %s", line);
+    }
     y++;
     if (r->phase != TUI_RUN_STARTING && r->index_note[0]) { /* the start task writes it */
         attrset(tui_look(t, r->index_differs ? TUI_LOOK_WARN : TUI_LOOK_NORMAL));

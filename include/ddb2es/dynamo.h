@@ -19,6 +19,7 @@
 #define DDB2ES_DYNAMO_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "ddb2es/credentials.h"
@@ -33,6 +34,7 @@ struct ddb_options {
     const char *ca_file;                 /* NULL: system CAs */
     const struct retry_policy *retry;    /* NULL: defaults */
     uint64_t seed;                       /* jitter seed (e.g. the segment number) */
+    const atomic_int *abort_flag;        /* borrowed: see struct http_options */
 };
 
 /* Counters kept by a client; read them between calls from the owning thread. */

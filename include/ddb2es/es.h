@@ -39,6 +39,7 @@
 #define DDB2ES_ES_H
 
 #include <stdbool.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "ddb2es/buf.h"
@@ -59,6 +60,7 @@ struct es_options {
     const struct aws_credentials *aws_creds; /* sign with SigV4 when not NULL; BORROWED: must outlive the client */
     const char *aws_region;   /* required with aws_creds ("eu-west-2"); copied */
     const char *aws_service;  /* SigV4 service: NULL means "es" (managed domains); "aoss" for serverless; copied */
+    const atomic_int *abort_flag; /* borrowed: see struct http_options */
 };
 
 struct es_client;

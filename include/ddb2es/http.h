@@ -19,6 +19,8 @@
 #ifndef DDB2ES_HTTP_H
 #define DDB2ES_HTTP_H
 
+#include <stdatomic.h>
+
 #include "ddb2es/buf.h"
 #include "ddb2es/error.h"
 
@@ -34,6 +36,8 @@ struct http_options {
     long timeout_ms;          /* whole request; 0: 120 s */
     const char *ca_file;      /* PEM bundle to trust, or NULL for the system's */
     const char *user_agent;   /* NULL: "ddb2es/<version>" */
+    const atomic_int *abort_flag; /* borrowed; when it becomes non-zero, a request in flight
+                                     stops at once with DDB2ES_E_CANCELLED (a hard abort) */
 };
 
 struct aws_credentials; /* ddb2es/credentials.h */

@@ -94,6 +94,12 @@ struct sync_snapshot {
     double eta_seconds;                /* -1 when unknown; from table_items, so approximate */
     size_t queued_batches;             /* bulks waiting for a sender */
     struct ddb2es_error error;         /* why it failed, when state is SYNC_FAILED */
+    int nsegments;                     /* entries in segs: this process's range */
+    struct sync_segment_progress {
+        int number;                    /* segment number in 0..total_segments-1 */
+        int done;                      /* read to its end and every document resolved */
+        unsigned long long scanned;    /* items read from it in this run */
+    } segs[SYNC_MAX_SEGMENTS];
 };
 
 struct sync_job;
