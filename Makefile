@@ -99,12 +99,12 @@ deps:
 asan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" all unit
-	$(Q)BUILD=build/asan PYTHON=$(PYTHON) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	$(Q)BUILD=build/asan PYTHON=$(PYTHON) DDB2ES_SANITIZER=address ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 		UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh
 
 tsan: deps
 	$(Q)$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SAN="-fsanitize=thread" all unit
-	$(Q)BUILD=build/tsan PYTHON=$(PYTHON) TSAN_OPTIONS=halt_on_error=1 tests/run.sh --only pipeline
+	$(Q)BUILD=build/tsan PYTHON=$(PYTHON) DDB2ES_SANITIZER=thread TSAN_OPTIONS=halt_on_error=1 tests/run.sh --only pipeline
 
 lint:
 	$(Q)! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|strtok|atoi|atol|gets)\s*\(' \

@@ -121,6 +121,11 @@ def memory_stays_flat(s):
     curve = [kb // 1024 for t, kb in rss[:: max(1, len(rss) // 12)]]
     info("RSS (MB) over the run: %s; peak first half %d MB, second half %d MB"
          % (curve, first // 1024, second // 1024))
+    if os.environ.get("DDB2ES_SANITIZER"):
+        # a sanitizer's shadow memory and history grow with the work done: the
+        # figure says nothing about ddb2es's own buffers there
+        info("memory flatness not judged under %s" % os.environ["DDB2ES_SANITIZER"])
+        return
     check(second <= first + GROWTH_SLACK_KB,
           "memory grows with the table: peak RSS %d kB in the second half against %d kB in the "
           "first" % (second, first))
