@@ -170,9 +170,10 @@ class ESServer:
                "--ready-file", ready, "--flavour", self.flavour]
         t0 = time.monotonic()
         with open(self.log_path, "wb") as log:
+            # like DynamoDB Local: the server dies with this process even on SIGKILL
             self.proc = subprocess.Popen(cmd, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                                         start_new_session=True, preexec_fn=ddblocal._die_with_parent)
         _children.add(self.proc)
         try:
             self.port = self._wait_ready(ready, t0)
