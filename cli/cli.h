@@ -92,7 +92,7 @@ void cli_error(const struct ddb2es_error *err);
 /* printf-style error on stderr, prefixed with "ddb2es: ". Returns `code`. */
 int cli_fail(int code, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(__printf__, 2, 3)))
 #endif
     ;
 
@@ -102,7 +102,7 @@ int cli_fail(int code, const char *fmt, ...)
  */
 int cli_usage_error(const char *cmd, void (*usage)(FILE *out), const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(__printf__, 3, 4)))
 #endif
     ;
 

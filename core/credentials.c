@@ -346,11 +346,11 @@ static int aws_file_path(aws_getenv_fn fn, void *ctx, const char *var, const cha
     return DDB2ES_OK;
 }
 
-/* Appends "; " and a printf-formatted note to the looked-in list (running out of memory
+/* Appends "; " and a formatted note to the looked-in list (running out of memory
  * only shortens the final message). */
 static void looked(struct dbuf *b, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(__printf__, 2, 3)))
 #endif
     ;
 static void looked(struct dbuf *b, const char *fmt, ...)

@@ -74,7 +74,7 @@ struct lctx {
 
 static int lfail(struct lctx *c, const char *jpath, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(__printf__, 3, 4)))
 #endif
     ;
 

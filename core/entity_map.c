@@ -166,7 +166,7 @@ static int mnomem(struct mctx *m)
 /* Fills err with "<path>: <what>" (the item id is added by entity_map_item). */
 static int mfail(struct mctx *m, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(__printf__, 2, 3)))
 #endif
     ;
 

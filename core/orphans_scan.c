@@ -393,7 +393,7 @@ static int scan_open(struct orphans_job *job, struct es_client *es, bool source,
     return rc;
 }
 
-/* Checks one page of the index: puts in idx the positions of its orphans and reports them (found). */
+/* Checks one page of the index: stores in idx the positions of its orphans and reports them (found). */
 typedef int (*page_check_fn)(struct orphans_job *job, void *ctx, const struct es_page *page, size_t *idx,
                              struct ddb2es_error *err);
 

@@ -176,7 +176,7 @@ void tui_pop_to(struct tui *t, const struct tui_screen *scr);
 void tui_panel(struct tui *t, enum tui_panel_kind kind, enum tui_after after, const char *title, const char *fmt,
                ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 5, 6)))
+    __attribute__((format(__printf__, 5, 6)))
 #endif
     ;
 /* The panel for an error record: its message, or the status's description. */
@@ -185,7 +185,7 @@ void tui_panel_error(struct tui *t, enum tui_after after, const char *title, con
 /* A status line for a few seconds. printf-style. */
 void tui_status(struct tui *t, int is_error, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(__printf__, 3, 4)))
 #endif
     ;
 
@@ -265,7 +265,7 @@ int tui_put(int y, int x, int w, const char *s);
 /* Same, printf-style. */
 int tui_putf(int y, int x, int w, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
+    __attribute__((format(__printf__, 4, 5)))
 #endif
     ;
 /* Columns `s` takes on screen. */

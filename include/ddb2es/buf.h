@@ -37,7 +37,7 @@ int dbuf_puts(struct dbuf *b, const char *s);
 int dbuf_putc(struct dbuf *b, char c);
 int dbuf_printf(struct dbuf *b, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
+    __attribute__((format(__printf__, 2, 3)))
 #endif
     ;
 int dbuf_vprintf(struct dbuf *b, const char *fmt, va_list ap);

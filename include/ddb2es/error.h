@@ -77,7 +77,7 @@ void ddb2es_error_clear(struct ddb2es_error *err);
  */
 int ddb2es_failf(struct ddb2es_error *err, int status, const char *fmt, ...)
 #if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
+    __attribute__((format(__printf__, 3, 4)))
 #endif
     ;
 
