@@ -9,7 +9,8 @@
  *     page: maps each item with the entity (mapping is cheap next to the
  *     network, so it happens here rather than on a thread of its own), appends
  *     the action + document to its current batch, and pushes the batch to the
- *     queue when it reaches bulk_bytes or bulk_docs. Pages are read one after
+ *     queue when it reaches bulk_bytes or bulk_docs, or is a second old, or a
+ *     rate limit is about to make the scanner sleep. Pages are read one after
  *     the other within a segment (ExclusiveStartKey chains them).
  *   - B sender threads. Each owns its own Elasticsearch client (connection
  *     reuse), pops a batch, sends it as one _bulk and resolves every item:
@@ -19,7 +20,8 @@
  *   - One supervisor thread started by sync_start(): it joins the scanners,
  *     closes the queue, joins the senders, writes the final checkpoint, sets the
  *     final state and writes one byte to the wake pipe. While the run goes on
- *     it samples the rate and writes the checkpoint at most once a second.
+ *     it samples the rate and writes the checkpoint every CHECKPOINT_INTERVAL
+ *     (250 ms) when it changed.
  *
  * Queues and memory. Scanners and senders meet at one bounded queue of
  * batches (2 x B slots). A full queue blocks the scanners, so memory is at
@@ -36,14 +38,16 @@
  * batch decrements those counts; the segment's resume point advances past a
  * page only when that page and all before it are resolved, to the
  * LastEvaluatedKey of that page. So a checkpoint never skips a document that
- * the index has not acknowledged: after a kill -9 only the in-flight pages are
- * read and sent again (same _id, so nothing is duplicated). The file is
- * written with write + fsync + rename.
+ * the index has not acknowledged: after a kill -9 only the pages in flight
+ * (and those acknowledged in the last 250 ms) are read and sent again (same
+ * _id, so nothing is duplicated). The file is written with write + fsync +
+ * rename.
  *
  * Shutdown. cancel: scanners stop before their next page and flush what they
  * hold; senders drain the queue; the checkpoint is written. abort: scanners
- * stop at once, senders drop what they have not sent and stop retrying; pages
- * not resolved stay before the checkpoint. A fatal error (retries exhausted,
+ * stop at once, requests in flight end through the abort flag libcurl polls,
+ * senders drop what they have not sent; pages not resolved stay before the
+ * checkpoint. A fatal error (retries exhausted,
  * index refusing whole requests) aborts the run with that error.
  *
  * Locking. One mutex (job->lock) guards the counters, the segment page lists,
