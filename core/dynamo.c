@@ -217,6 +217,11 @@ int ddb_call(struct ddb_client *c, const char *op, const char *body, size_t len,
             goto out;
         } else {
             rc = ddb_parse_error(dbuf_cstr(&resp.body), resp.body.len, resp.status, c->host, op, what, err);
+            if (c->creds) {
+                /* signature errors quote the canonical request back, token included */
+                ddb2es_error_redact(err, c->creds->session_token);
+                ddb2es_error_redact(err, c->creds->secret_access_key);
+            }
             if (rc == DDB2ES_E_THROTTLED)
                 c->stats.throttles++;
             retryable = ddb_is_retryable(err ? err->type : "", resp.status) || rc == DDB2ES_E_THROTTLED;

@@ -54,6 +54,37 @@ int ddb2es_failf(struct ddb2es_error *err, int status, const char *fmt, ...)
     return status;
 }
 
+void ddb2es_error_redact(struct ddb2es_error *err, const char *secret)
+{
+    static const char mark[] = "[redacted]";
+    char out[DDB2ES_ERR_MSG_MAX];
+    size_t n, used = 0;
+    const char *p, *hit;
+
+    if (!err || !secret || strlen(secret) < 4 || !strstr(err->message, secret))
+        return;
+    n = strlen(secret);
+    p = err->message;
+    for (;;) {
+        size_t chunk;
+        hit = strstr(p, secret);
+        chunk = hit ? (size_t)(hit - p) : strlen(p);
+        if (used + chunk >= sizeof(out))
+            chunk = sizeof(out) - used - 1;
+        memcpy(out + used, p, chunk);
+        used += chunk;
+        if (!hit)
+            break;
+        if (used + sizeof(mark) - 1 < sizeof(out)) {
+            memcpy(out + used, mark, sizeof(mark) - 1);
+            used += sizeof(mark) - 1;
+        }
+        p = hit + n;
+    }
+    out[used] = '\0';
+    memcpy(err->message, out, used + 1);
+}
+
 void ddb2es_error_set_type(struct ddb2es_error *err, const char *type)
 {
     if (!err)

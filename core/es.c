@@ -570,8 +570,17 @@ bool es__is_2xx(long s)
 /* The error of a non-2xx answer in c->resp. */
 int es__answer_error(struct es_client *c, const char *what, struct ddb2es_error *err)
 {
-    return es_error_from_response(es__product(c), c->host, what, c->resp.status, dbuf_cstr(&c->resp.body),
-                                  c->resp.body.len, err);
+    int rc = es_error_from_response(es__product(c), c->host, what, c->resp.status, dbuf_cstr(&c->resp.body),
+                                    c->resp.body.len, err);
+
+    /* an answer may quote the request back: never show what signed or authorised it */
+    if (c->aws.creds) {
+        ddb2es_error_redact(err, c->aws.creds->session_token);
+        ddb2es_error_redact(err, c->aws.creds->secret_access_key);
+    }
+    if (c->userpwd && strchr(c->userpwd, ':'))
+        ddb2es_error_redact(err, strchr(c->userpwd, ':') + 1);
+    return rc;
 }
 
 /* One JSON call: body may be NULL. Non-2xx answers become errors. */

@@ -81,6 +81,13 @@ int ddb2es_failf(struct ddb2es_error *err, int status, const char *fmt, ...)
 #endif
     ;
 
+/*
+ * Replaces every occurrence of `secret` (when not NULL and at least 4 bytes)
+ * in err->message with "[redacted]". For answers that quote a request back
+ * (AWS signature errors quote the canonical request, session token included).
+ */
+void ddb2es_error_redact(struct ddb2es_error *err, const char *secret);
+
 /* Copies the service error type into err->type (truncated). NULL type gives "". */
 void ddb2es_error_set_type(struct ddb2es_error *err, const char *type);
 

@@ -68,6 +68,20 @@ static void test_error_map(void **state)
     assert_string_equal(e.message, "");
 }
 
+static void test_redact(void **state)
+{
+    struct ddb2es_error e;
+
+    (void)state;
+    ddb2es_failf(&e, DDB2ES_E_AUTH, "x-amz-security-token:TOKEN123 and again TOKEN123.");
+    ddb2es_error_redact(&e, "TOKEN123");
+    assert_string_equal(e.message, "x-amz-security-token:[redacted] and again [redacted].");
+    ddb2es_error_redact(&e, NULL);
+    ddb2es_error_redact(&e, "ab"); /* too short to be a secret: left alone */
+    assert_string_equal(e.message, "x-amz-security-token:[redacted] and again [redacted].");
+    ddb2es_error_redact(NULL, "TOKEN123");
+}
+
 static void test_long_message_truncates(void **state)
 {
     struct ddb2es_error e;
@@ -84,7 +98,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_grow), cmocka_unit_test(test_detach), cmocka_unit_test(test_error_map),
-        cmocka_unit_test(test_long_message_truncates),
+        cmocka_unit_test(test_long_message_truncates), cmocka_unit_test(test_redact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
