@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ddb2es/audit.h"
 #include "ddb2es/guard.h"
 #include "tui.h"
 
@@ -20,6 +21,26 @@ struct confirm_state {
     struct ddb2es_error err;
     struct tui_input typed;       /* protected: the name being typed */
 };
+
+/* Every refusal leaves an audit record, as the headless sync does. */
+static void audit_refusal(struct tui *t, const struct ddb2es_error *why)
+{
+    struct audit_sync rec;
+    struct ddb2es_error err;
+
+    memset(&rec, 0, sizeof(rec));
+    rec.command = "console";
+    rec.environment = t->ses.env->name;
+    rec.table = t->pick.table;
+    rec.index = t->pick.index;
+    rec.entity = t->pick.entity ? entity_name(t->pick.entity) : NULL;
+    rec.mode = "in-place";
+    rec.outcome = "refused";
+    rec.reason = why->message;
+    ddb2es_error_clear(&err);
+    if (audit_sync_append(t->ses.cfg->audit_log, &rec, &err))
+        tui_status(t, 1, "%s", err.message);
+}
 
 static int confirm_enter(struct tui *t, void **st)
 {
@@ -33,6 +54,7 @@ static int confirm_enter(struct tui *t, void **st)
     ddb2es_error_clear(&s->err);
     if (guard_check(t->ses.env, arn, t->ses.env->es_url, &s->err)) {
         s->refused = 1;
+        audit_refusal(t, &s->err);
         tui_panel_error(t, TUI_AFTER_NOTHING, "Refused by the environment guard", &s->err);
     } else if (t->ses.env->is_protected) {
         t->typing = 1;
@@ -120,6 +142,7 @@ static int confirm_key(struct tui *t, void *st, int req, int ch)
             ddb2es_error_clear(&s->err);
             if (guard_confirm(t->ses.env, s->typed.buf, &s->err)) {
                 tui_input_set(&s->typed, "");
+                audit_refusal(t, &s->err);
                 tui_panel_error(t, TUI_AFTER_NOTHING, "Refused", &s->err);
                 return TUI_REDRAW;
             }

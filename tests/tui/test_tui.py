@@ -213,9 +213,10 @@ def seed_tables(s):
     check_eq(len(state["ids"]), N_PERSONS, "items in Persons")
     target = {"region": "eu-west-2", "dynamodb": {"endpoint": s.ddb_endpoint},
               "elasticsearch": {"url": s.es_url}}
+    state["audit"] = s.path("audit.jsonl")
     state["config"] = s.write_config({"environments": {
         "local": dict(target, protected=False),
-        "guarded": dict(target, protected=True)}}, name="tui-config.json")
+        "guarded": dict(target, protected=True)}, "audit_log": state["audit"]}, name="tui-config.json")
 
 
 @suite.test
@@ -295,6 +296,10 @@ def protected_env_wants_its_name(s):
         text = p.wait(r"Refused")
         check("does not match" in text, "says why:\n" + text)
         check(not s.es.exists("guarded-persons"), "a refused confirmation wrote nothing")
+        with open(state["audit"], encoding="utf-8") as f:
+            refusals = [json.loads(l) for l in f if '"refused"' in l]
+        check(refusals and refusals[-1]["environment"] == "guarded" and refusals[-1]["command"] == "console",
+              "the refusal is in the audit log: %r" % refusals)
         p.keys("x")
         p.wait(r"Refused", gone=True)
         p.type("guarded")
@@ -303,6 +308,10 @@ def protected_env_wants_its_name(s):
         check(re.search(r"indexed 300", text), "the right name runs the sync:\n" + text)
         s.es.refresh("guarded-persons")
         check_eq(s.es.count("guarded-persons"), N_PERSONS, "documents in guarded-persons")
+        with open(state["audit"], encoding="utf-8") as f:
+            done = [json.loads(l) for l in f if '"done"' in l]
+        check(done and done[-1]["indexed"] == N_PERSONS and done[-1]["index"] == "guarded-persons",
+              "the run is in the audit log: %r" % done[-1:])
         dismiss_and_quit(p)
     with_pane(s, "guard", run)
 
