@@ -510,6 +510,16 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
     total = opts->total_segments > 0 ? opts->total_segments : default_segments(&job->table);
     first = opts->segment_first >= 0 ? opts->segment_first : 0;
     last = opts->segment_last >= 0 ? opts->segment_last : total - 1;
+    if (opts->resume && opts->checkpoint_path && opts->total_segments <= 0) {
+        /* the default comes from DescribeTable's sizes, which AWS refreshes every few
+         * hours: a resume keeps the shape the checkpoint was written with */
+        int ct, cf, cl;
+        if (pl_checkpoint_peek(opts->checkpoint_path, &ct, &cf, &cl) == 0) {
+            total = ct;
+            first = opts->segment_first >= 0 ? opts->segment_first : cf;
+            last = opts->segment_last >= 0 ? opts->segment_last : cl;
+        }
+    }
     if (total > SYNC_MAX_SEGMENTS || first < 0 || last < first || last >= total) {
         rc = ddb2es_failf(err, DDB2ES_E_USAGE, "segment range %d-%d/%d is not valid (0 <= a <= b < N <= %d)", first,
                           last, total, SYNC_MAX_SEGMENTS);

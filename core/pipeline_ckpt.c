@@ -157,3 +157,21 @@ void pl_resolve_locked(struct sync_job *job, struct batch_item *it)
 }
 
 /* Extracts the _id of item i from the batch's action line (for messages and dead letters). */
+
+int pl_checkpoint_peek(const char *path, int *total, int *first, int *last)
+{
+    json_t *root = json_load_file(path, 0, NULL);
+    json_t *t = json_object_get(root, "total_segments");
+    json_t *f = json_object_get(root, "segment_first");
+    json_t *l = json_object_get(root, "segment_last");
+    int rc = -1;
+
+    if (json_is_integer(t) && json_is_integer(f) && json_is_integer(l)) {
+        *total = (int)json_integer_value(t);
+        *first = (int)json_integer_value(f);
+        *last = (int)json_integer_value(l);
+        rc = 0;
+    }
+    json_decref(root);
+    return rc;
+}

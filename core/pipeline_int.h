@@ -130,6 +130,8 @@ void pl_dead_letter(struct sync_job *job, const char *id, const char *type, cons
 void pl_resolve_locked(struct sync_job *job, struct batch_item *it);
 void pl_checkpoint_write(struct sync_job *job, int force);
 int pl_checkpoint_load(struct sync_job *job, struct ddb2es_error *err);
+/* The segment shape a checkpoint file was written with; -1 when it cannot be read. */
+int pl_checkpoint_peek(const char *path, int *total, int *first, int *last);
 
 /* pipeline_send.c / pipeline_scan.c: thread bodies; each frees its malloc'd argument. */
 struct sender_arg {

@@ -202,5 +202,24 @@ def second_sigint_aborts_and_resume_completes(s):
     resume(s, "abort", covered, at_stop, expect_less=False)
 
 
+@suite.test
+def resume_without_segments_keeps_the_checkpoints_shape(s):
+    # The default number of segments comes from DescribeTable's sizes, which AWS
+    # refreshes every few hours; a resume must not be refused because the
+    # default moved: without --segments it takes the checkpoint's.
+    items(s)
+    rc, err, ck, covered, at_stop, _ = interrupted_run(s, "shape", N // 3, signal.SIGINT)
+    check_exit(rc, 130, err, "exit code after SIGINT")
+    args = list(RUN_ARGS)
+    i = args.index("--segments")
+    del args[i:i + 2]
+    rc, out, err, doc = run_sync(s, sync_args(s, TABLE, INDEX, *args, "--checkpoint", s.path("ck-shape.json"),
+                                              "--resume", summary=s.path("summary-shape-resume.json")))
+    check_exit(rc, 0, err, "exit code of the resume without --segments")
+    check_eq(doc["segments_total"], int(SEGMENTS), "segments of the resumed run (the checkpoint's)")
+    check_eq(doc["scanned"], N - covered, "items the resumed run read")
+    check_index_equals(s, INDEX, state["items"], what="shape")
+
+
 if __name__ == "__main__":
     suite.main(lambda: Services(flavour="es8"))
