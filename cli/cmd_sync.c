@@ -420,7 +420,7 @@ int cmd_sync(int argc, char **argv)
     struct target_fast_load fl;
     struct sync_job *job = NULL;
     struct es_client *es = NULL;
-    char alias_index[512], dl_path[4096], fl_state[4200];
+    char alias_index[512], dl_path[4096] = "", fl_state[4200] = "";
     const char *es_url;
     int rc, code, ran = 0;
 
@@ -510,7 +510,9 @@ int cmd_sync(int argc, char **argv)
         write_audit(&ctx, &a, a.so.index, NULL, "failed", "the target index could not be prepared");
         goto out;
     }
-    snprintf(fl_state, sizeof(fl_state), "%s.settings", a.so.checkpoint_path ? a.so.checkpoint_path : dl_path);
+    /* the saved settings live beside the checkpoint, else beside the dead-letter file */
+    snprintf(fl_state, sizeof(fl_state), "%s.settings",
+             a.so.checkpoint_path ? a.so.checkpoint_path : a.so.dead_letter_path);
     if (a.so.resume && target_fast_load_recover(fl_state, &fl, &err) == 0 && fl.active)
         /* a --fast-load run was stopped before it could put the settings back */
         fprintf(stderr, "ddb2es: the index settings saved in %s by an earlier run are restored at the end\n",
