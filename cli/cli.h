@@ -67,12 +67,15 @@ void cli_context_close(struct cli_context *ctx);
  */
 int cli_context_open_for_url(struct cli_context *ctx, const char *config_path, const char *es_url);
 
+struct ddb_table_info; /* ddb2es/dynamo.h */
+
 /*
- * Reads the table's description (it must exist) and asks the guard whether
+ * Reads the table's description into *info (it must exist; free with
+ * ddb_table_info_free) and asks the guard whether
  * this environment may write it into `es_url` (the table's account, the URL).
  */
 int cli_check_table(const struct cli_context *ctx, const char *table, const char *es_url,
-                    struct ddb2es_error *err);
+                    struct ddb_table_info *info, struct ddb2es_error *err);
 
 /* An Elasticsearch client for `url` with the environment's auth and TLS settings. NULL on failure. */
 struct es_client *cli_es_client(const struct cli_context *ctx, const char *url, struct ddb2es_error *err);

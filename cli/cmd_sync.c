@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "ddb2es/audit.h"
 #include "ddb2es/buf.h"
+#include "ddb2es/dynamo.h"
 #include "ddb2es/guard.h"
 #include "ddb2es/legacy.h"
 #include "ddb2es/pipeline.h"
@@ -418,6 +419,8 @@ int cmd_sync(int argc, char **argv)
     struct sync_summary_meta meta;
     struct ddb2es_error err;
     struct target_fast_load fl;
+    struct ddb_table_info table_info;
+    int have_info = 0;
     struct sync_job *job = NULL;
     struct es_client *es = NULL;
     char alias_index[512], dl_path[4096] = "", fl_state[4200] = "";
@@ -498,13 +501,15 @@ int cmd_sync(int argc, char **argv)
         a.so.index = alias_index;
     }
     /* the table must exist and belong to this environment before anything is written */
-    rc = cli_check_table(&ctx, a.so.table, es_url, &err);
+    rc = cli_check_table(&ctx, a.so.table, es_url, &table_info, &err);
     if (rc) {
         cli_error(&err);
         code = cli_exit_for(rc);
         write_audit(&ctx, &a, a.so.index, NULL, rc == DDB2ES_E_GUARD ? "refused" : "failed", err.message);
         goto out;
     }
+    have_info = 1;
+    a.so.table_info = &table_info; /* the run starts from this answer instead of asking again */
     code = cli_prepare_index(&ctx, es, a.so.index, a.so.entity, a.alias != NULL);
     if (code) {
         write_audit(&ctx, &a, a.so.index, NULL, "failed", "the target index could not be prepared");
@@ -606,6 +611,8 @@ out:
                     code == EXIT_ALL_OK ? NULL : err.message);
     }
     sync_free(job);
+    if (have_info)
+        ddb_table_info_free(&table_info);
     es_client_free(es);
     cli_context_close(&ctx);
 out_args:

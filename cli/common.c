@@ -163,10 +163,9 @@ int cli_context_open_for_url(struct cli_context *ctx, const char *config_path, c
 }
 
 int cli_check_table(const struct cli_context *ctx, const char *table, const char *es_url,
-                    struct ddb2es_error *err)
+                    struct ddb_table_info *info, struct ddb2es_error *err)
 {
     struct ddb_options dop;
-    struct ddb_table_info info;
     struct ddb_client *c;
     int rc;
 
@@ -177,10 +176,11 @@ int cli_check_table(const struct cli_context *ctx, const char *table, const char
     c = ddb_client_new(&dop, err);
     if (!c)
         return err ? (int)err->status : DDB2ES_E_INTERNAL;
-    rc = ddb_describe_table(c, table, &info, err);
+    rc = ddb_describe_table(c, table, info, err);
     if (!rc) {
-        rc = guard_check(ctx->env, info.arn, es_url, err);
-        ddb_table_info_free(&info);
+        rc = guard_check(ctx->env, info->arn, es_url, err);
+        if (rc)
+            ddb_table_info_free(info);
     }
     ddb_client_free(c);
     return rc;

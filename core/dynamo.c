@@ -383,6 +383,24 @@ void ddb_table_info_free(struct ddb_table_info *t)
     memset(t, 0, sizeof(*t));
 }
 
+int ddb_table_info_copy(struct ddb_table_info *dst, const struct ddb_table_info *src)
+{
+    *dst = *src;
+    dst->name = util_strdup(src->name);
+    dst->arn = util_strdup(src->arn);
+    dst->status = util_strdup(src->status);
+    dst->hash_key = util_strdup(src->hash_key);
+    dst->range_key = util_strdup(src->range_key);
+    dst->billing_mode = util_strdup(src->billing_mode);
+    if ((src->name && !dst->name) || (src->arn && !dst->arn) || (src->status && !dst->status) ||
+        (src->hash_key && !dst->hash_key) || (src->range_key && !dst->range_key) ||
+        (src->billing_mode && !dst->billing_mode)) {
+        ddb_table_info_free(dst);
+        return DDB2ES_E_NOMEM;
+    }
+    return DDB2ES_OK;
+}
+
 int ddb_describe_table(struct ddb_client *c, const char *table, struct ddb_table_info *out,
                        struct ddb2es_error *err)
 {

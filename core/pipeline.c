@@ -501,7 +501,13 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
     fcntl(job->wake[0], F_SETFD, FD_CLOEXEC);
     fcntl(job->wake[1], F_SETFD, FD_CLOEXEC);
 
-    rc = describe(job, err);
+    if (opts->table_info) {
+        rc = ddb_table_info_copy(&job->table, opts->table_info);
+        if (rc)
+            ddb2es_failf(err, rc, "out of memory starting a sync");
+    } else {
+        rc = describe(job, err);
+    }
     if (rc)
         goto out;
     job->c.table_items = job->table.item_count;

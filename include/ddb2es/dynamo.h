@@ -99,6 +99,9 @@ int ddb_describe_table(struct ddb_client *c, const char *table, struct ddb_table
                        struct ddb2es_error *err);
 void ddb_table_info_free(struct ddb_table_info *t);
 
+/* Deep copy of *src into *dst (dst's strings are new, freed by ddb_table_info_free). */
+int ddb_table_info_copy(struct ddb_table_info *dst, const struct ddb_table_info *src);
+
 /* The account id part of a table ARN into out[outsz]; "" when it has none. */
 void ddb_arn_account(const char *arn, char *out, size_t outsz);
 

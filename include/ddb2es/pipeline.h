@@ -17,6 +17,7 @@
 #include "ddb2es/credentials.h"
 struct entity; /* ddb2es/entity.h */
 struct ddb2es_env; /* ddb2es/config.h */
+struct ddb_table_info; /* ddb2es/dynamo.h */
 #include "ddb2es/error.h"
 
 /* What a run does. Strings and pointers are borrowed and must outlive the run. */
@@ -51,6 +52,8 @@ struct sync_options {
     const char *checkpoint_path;         /* NULL: no checkpoint */
     int resume;                          /* continue from checkpoint_path */
     const char *dead_letter_path;        /* opened on the first failure; NULL: failures only counted */
+    const struct ddb_table_info *table_info; /* DescribeTable's answer when the caller already
+                                                has it (copied), else NULL: sync_start reads it */
     /* safety */
     const struct ddb2es_env *guard_env;  /* when set, the table's account and es_url must be this
                                             environment's (see ddb2es/guard.h), else DDB2ES_E_GUARD */
