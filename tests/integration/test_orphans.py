@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import aws  # noqa: E402
 import seed  # noqa: E402
 from harness import (ESServer, Services, Suite, check, check_eq, ddb2es_bin, info,  # noqa: E402
-                     make_config, run_ddb2es)
+                     make_config, run_ddb2es, tail)
 
 N_ITEMS, M_GONE = 600, 15
 TABLE, INDEX = "Persons", "persons"
@@ -40,8 +40,6 @@ suite = Suite()
 state = {}
 
 
-def tail(text, n=1500):
-    return text if len(text) <= n else "..." + text[-n:]
 
 
 def index_body(name):

@@ -22,7 +22,7 @@ import aws  # noqa: E402
 import ddblocal  # noqa: E402
 import oracle  # noqa: E402
 import seed  # noqa: E402
-from harness import (REPO, Services, Suite, check, check_eq, info, make_config,  # noqa: E402
+from harness import (REPO, Services, Suite, check, check_eq, info, json_diff, make_config, tail,  # noqa: E402
                      run_ddb2es)
 
 N_ITEMS = 1000
@@ -42,37 +42,6 @@ def makefile_version():
         m = re.search(r"^VERSION\s*:?=\s*(\S+)", f.read(), re.M)
     return m.group(1) if m else None
 
-
-def json_diff(got, want, path="", out=None, limit=12):
-    """Differences between two parsed JSON values as 'path: got X, want Y'.
-    Strict about types: true is not 1, "1" is not 1, null is not ""."""
-    out = [] if out is None else out
-    if len(out) >= limit:
-        return out
-    if isinstance(want, dict) and isinstance(got, dict):
-        for k in sorted(set(want) | set(got)):
-            p = "%s.%s" % (path, k) if path else k
-            if k not in got:
-                out.append("%s: missing, want %s" % (p, json.dumps(want[k], ensure_ascii=False)))
-            elif k not in want:
-                out.append("%s: unexpected field %s" % (p, json.dumps(got[k], ensure_ascii=False)))
-            else:
-                json_diff(got[k], want[k], p, out, limit)
-    elif isinstance(want, list) and isinstance(got, list):
-        if len(got) != len(want):
-            out.append("%s: %d elements, want %d" % (path, len(got), len(want)))
-        for i, (g, w) in enumerate(zip(got, want)):
-            json_diff(g, w, "%s[%d]" % (path, i), out, limit)
-    elif type(got) is not type(want) and not (
-            isinstance(got, (int, float)) and isinstance(want, (int, float))
-            and not isinstance(got, bool) and not isinstance(want, bool)) or got != want:
-        out.append("%s: got %s, want %s" % (path, json.dumps(got, ensure_ascii=False),
-                                            json.dumps(want, ensure_ascii=False)))
-    return out
-
-
-def tail(text, n=1500):
-    return text if len(text) <= n else "..." + text[-n:]
 
 
 # -- the command line without services ------------------------------------------

@@ -443,6 +443,40 @@ class Suite:
             mgr.__exit__(None, None, None)
 
 
+def tail(text, n=1500):
+    """The end of a long text (stderr of a run) for a failure message."""
+    text = text or ""
+    return text if len(text) <= n else "..." + text[-n:]
+
+
+def json_diff(got, want, path="", out=None, limit=12):
+    """Differences between two parsed JSON values as 'path: got X, want Y'.
+    Strict about types: true is not 1, "1" is not 1, null is not ""."""
+    out = [] if out is None else out
+    if len(out) >= limit:
+        return out
+    if isinstance(want, dict) and isinstance(got, dict):
+        for k in sorted(set(want) | set(got)):
+            p = "%s.%s" % (path, k) if path else k
+            if k not in got:
+                out.append("%s: missing, want %s" % (p, json.dumps(want[k], ensure_ascii=False)))
+            elif k not in want:
+                out.append("%s: unexpected field %s" % (p, json.dumps(got[k], ensure_ascii=False)))
+            else:
+                json_diff(got[k], want[k], p, out, limit)
+    elif isinstance(want, list) and isinstance(got, list):
+        if len(got) != len(want):
+            out.append("%s: %d elements, want %d" % (path, len(got), len(want)))
+        for i, (g, w) in enumerate(zip(got, want)):
+            json_diff(g, w, "%s[%d]" % (path, i), out, limit)
+    elif type(got) is not type(want) and not (
+            isinstance(got, (int, float)) and isinstance(want, (int, float))
+            and not isinstance(got, bool) and not isinstance(want, bool)) or got != want:
+        out.append("%s: got %s, want %s" % (path, json.dumps(got, ensure_ascii=False),
+                                            json.dumps(want, ensure_ascii=False)))
+    return out
+
+
 def info(msg):
     """A free-form line for the log (measurements, facts): '# msg'."""
     print("# " + msg, flush=True)

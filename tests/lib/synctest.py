@@ -32,7 +32,7 @@ import aws  # noqa: E402
 import ddblocal  # noqa: E402
 import harness  # noqa: E402
 import oracle  # noqa: E402
-from harness import HarnessError, check, check_eq  # noqa: E402
+from harness import HarnessError, check, check_eq, json_diff, tail  # noqa: E402
 
 ENV_NAME = "local"
 
@@ -40,9 +40,6 @@ ENV_NAME = "local"
 # -- small things ----------------------------------------------------------------
 
 
-def tail(text, n=1500):
-    text = text or ""
-    return text if len(text) <= n else "..." + text[-n:]
 
 
 def read_json(path):
@@ -177,32 +174,6 @@ def index_settings(s, index):
 
 
 # -- checking the end state ---------------------------------------------------------
-
-
-def json_diff(got, want, path="", out=None, limit=8):
-    """Differences between two parsed JSON values as 'path: got X, want Y';
-    strict about types (true is not 1, "1" is not 1, null is not "")."""
-    out = [] if out is None else out
-    if len(out) >= limit:
-        return out
-    if isinstance(want, dict) and isinstance(got, dict):
-        for k in sorted(set(want) | set(got)):
-            p = "%s.%s" % (path, k) if path else k
-            if k not in got:
-                out.append("%s: missing, want %s" % (p, json.dumps(want[k], ensure_ascii=False)))
-            elif k not in want:
-                out.append("%s: unexpected %s" % (p, json.dumps(got[k], ensure_ascii=False)))
-            else:
-                json_diff(got[k], want[k], p, out, limit)
-    elif isinstance(want, list) and isinstance(got, list):
-        if len(got) != len(want):
-            out.append("%s: %d elements, want %d" % (path, len(got), len(want)))
-        for i, (g, w) in enumerate(zip(got, want)):
-            json_diff(g, w, "%s[%d]" % (path, i), out, limit)
-    elif type(got) is not type(want) or got != want:
-        out.append("%s: got %s, want %s" % (path, json.dumps(got, ensure_ascii=False),
-                                            json.dumps(want, ensure_ascii=False)))
-    return out
 
 
 def _same(got, want):
