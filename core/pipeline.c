@@ -623,12 +623,12 @@ int sync_start(const struct sync_options *opts, struct sync_job **out, struct dd
             }
             started++;
         }
-        if (started != want) {
-            /* scanners read nscanners under the lock (page sizes under a rate limit) */
-            pthread_mutex_lock(&job->lock);
-            job->nscanners = started;
-            pthread_mutex_unlock(&job->lock);
-        }
+        /* scanners read nscanners under the lock (page sizes under a rate limit) */
+        pthread_mutex_lock(&job->lock);
+        job->nscanners = started;
+        job->c.scanner_threads = started;
+        job->c.sender_threads = job->nsenders;
+        pthread_mutex_unlock(&job->lock);
     }
     if (rc) {
         /* stop what started, then report */

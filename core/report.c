@@ -87,6 +87,8 @@ int report_sync_json(const struct sync_snapshot *s, const struct sync_summary_me
     json_object_set_new(o, "recent_docs_per_sec", json_real(s->docs_per_sec));
     json_object_set_new(o, "eta_seconds", s->eta_seconds >= 0 ? json_real(s->eta_seconds) : json_null());
     json_object_set_new(o, "queued_batches", json_integer((json_int_t)s->queued_batches));
+    json_object_set_new(o, "scanner_threads", json_integer(s->scanner_threads));
+    json_object_set_new(o, "sender_threads", json_integer(s->sender_threads));
     json_object_set_new(o, "peak_rss_kb", json_integer(report_peak_rss_kb()));
     {
         json_t *segs = json_array();

@@ -96,6 +96,8 @@ struct sync_snapshot {
     double docs_per_sec;               /* over the last few seconds */
     double eta_seconds;                /* -1 when unknown; from table_items, so approximate */
     size_t queued_batches;             /* bulks waiting for a sender */
+    int scanner_threads;               /* scanner threads running the segments */
+    int sender_threads;                /* bulk sender threads */
     struct ddb2es_error error;         /* why it failed, when state is SYNC_FAILED */
     int nsegments;                     /* entries in segs: this process's range */
     struct sync_segment_progress {

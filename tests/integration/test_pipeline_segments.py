@@ -55,6 +55,14 @@ def segments_cover_the_table_exactly_once(s):
                           ("segments_total", n), ("segments_done", n), ("segment_first", 0),
                           ("segment_last", n - 1)):
             check_eq(doc.get(key), want, "--segments %d: summary %s" % (n, key))
+        # one scanner thread per segment: the segments are read at the same time
+        check_eq(doc.get("scanner_threads"), n, "--segments %d: scanner threads" % n)
+        per = doc.get("segments") or []
+        check_eq([p["segment"] for p in per], list(range(n)), "--segments %d: per-segment entries" % n)
+        check_eq(sum(p["scanned"] for p in per), N, "--segments %d: per-segment counts add up" % n)
+        check(all(p["done"] for p in per), "--segments %d: every segment done: %s" % (n, per))
+        if n > 1:
+            check(all(p["scanned"] > 0 for p in per), "--segments %d: each segment read items: %s" % (n, per))
         check_eq(stats["bulk_items"], N, "--segments %d: documents the server received" % n)
         check_index_equals(s, INDEX, its, what="--segments %d" % n)
 
@@ -85,6 +93,8 @@ def two_processes_with_segment_ranges(s):
         check_eq((doc["segment_first"], doc["segment_last"], doc["segments_total"]),
                  (want[0], want[1], 4), "--segment-range %s: range in the summary" % rng)
         check_eq(doc["segments_done"], 2, "--segment-range %s: segments done" % rng)
+        check_eq([p["segment"] for p in doc["segments"]], list(want),
+                 "--segment-range %s: per-segment entries" % rng)
         check_eq(doc["scanned"], doc["indexed"], "--segment-range %s: scanned = indexed" % rng)
         ck = check_checkpoint_valid(s.path("ck-%s.json" % tag), TABLE, INDEX)
         check_eq(sorted(ck["segments"]), [str(want[0]), str(want[1])],
